@@ -1,0 +1,104 @@
+# Volt build. `make demo` and `make check` are the two README commands.
+CC ?= gcc
+BUILD ?= build
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+PKGS := yajl libseccomp libcap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lseccomp -lcap)
+
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+CFLAGS += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-fno-strict-aliasing -I. $(PKG_CFLAGS) \
+	-DVOLT_VERSION='"$(VERSION)"' -DVOLT_COMMIT='"$(COMMIT)"'
+LDFLAGS ?=
+LDLIBS := $(PKG_LIBS)
+
+OCI_SRC := $(sort $(wildcard oci/*.c))
+RT_SRC := $(sort $(wildcard runtime/*.c))
+CLI_SRC := $(sort $(wildcard runtime/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+
+OCI_OBJ := $(OCI_SRC:%.c=$(BUILD)/obj/%.o)
+RT_OBJ := $(RT_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+LIBOCI := $(BUILD)/liboci.a
+LIBVOLT := $(BUILD)/libvolt.a
+
+.PHONY: all deps demo check test unit bats check-asan bench format install clean bundle
+
+all: $(BUILD)/volt-run $(BUILD)/volt-probe $(UNIT_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBOCI): $(OCI_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBVOLT): $(RT_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/volt-run: $(CLI_OBJ) $(LIBVOLT) $(LIBOCI)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+
+# The static helper that tests run inside containers (no libc in the rootfs).
+$(BUILD)/volt-probe: tests/helpers/volt-probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBVOLT) $(LIBOCI)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+
+deps:
+	./scripts/install-deps.sh
+
+bundle: $(BUILD)/volt-probe
+	./scripts/make-bundle.sh $(BUILD)/bundle
+
+# README command 1: install what is missing, build, run a busybox container.
+demo: deps
+	$(MAKE) all bundle
+	./scripts/demo.sh $(BUILD)
+
+unit: $(UNIT_BIN)
+	@./tests/run-unit.sh $(UNIT_BIN)
+
+bats: all bundle
+	./tests/run-bats.sh
+
+# README command 2: install what is missing, build, run every test.
+check: deps
+	$(MAKE) all bundle
+	./tests/run-all.sh $(BUILD)
+
+test: all bundle
+	./tests/run-all.sh $(BUILD)
+
+check-asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined" \
+		LDFLAGS="-fsanitize=address,undefined" all
+	ASAN_OPTIONS=detect_leaks=1 ./tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BIN))
+
+bench: deps
+	$(MAKE) all bundle
+	./bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: all
+	install -D -m 0755 $(BUILD)/volt-run $(DESTDIR)$(PREFIX)/bin/volt-run
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

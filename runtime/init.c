@@ -1,0 +1,178 @@
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "oci/cleanup.h"
+#include "process.h"
+#include "rootfs.h"
+#include "sync.h"
+#include "terminal.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+static int run_hooks(struct volt_init_args *a, enum oci_hook_kind k, enum volt_status st, struct volt_error *err)
+{
+	const struct oci_hook_list *l = &a->config->hooks[k];
+	if (l->n == 0)
+		return 0;
+	_cleanup_free_ char *json = NULL;
+	if (volt_state_to_json(a->state, st, false, &json, err) < 0)
+		return -1;
+	return volt_hooks_run(l, k, json, err);
+}
+
+static int setup_console(struct volt_init_args *a, struct volt_error *err)
+{
+	int master = -1, slave = -1;
+	_cleanup_free_ char *slave_path = NULL;
+	if (volt_pty_open(&master, &slave, &slave_path, err) < 0)
+		return volt_err_ctx(err, "process.terminal");
+	_cleanup_close_ int m = master;
+	_cleanup_close_ int s = slave;
+	const struct oci_process *p = &a->config->process;
+	if (p->has_console_size && volt_pty_set_size(s, p->console_height, p->console_width, err) < 0)
+		return -1;
+	/* /dev/console is the pty slave, like every runtime does. */
+	int cfd = open("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (cfd >= 0) {
+		close(cfd);
+		if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			return volt_err(err, errno, "bind %s on /dev/console", slave_path);
+	}
+	if (volt_console_send(a->console_fd, m, err) < 0)
+		return volt_err_ctx(err, "--console-socket");
+	close(a->console_fd);
+	a->console_fd = -1;
+	return volt_pty_make_controlling(s, err);
+}
+
+/* Up to READY: namespaces, filesystem, hooks, terminal, the executable. */
+static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_error *err)
+{
+	const struct oci_config *c = a->config;
+	struct volt_sync_msg m;
+	if (volt_sync_expect(a->sync_fd, VOLT_SYNC_GO, &m, err) < 0)
+		return -1;
+	a->state->pid = m.pid;
+
+	if (volt_ns_enter_child(a->ns, err) < 0)
+		return -1;
+	if (a->ns->new_ns[OCI_NS_USER] && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return volt_err(err, errno, "become root in the user namespace");
+	if (c->hostname && *c->hostname) {
+		if (!a->ns->new_ns[OCI_NS_UTS])
+			return volt_err(err, EINVAL, "hostname: needs a new uts namespace");
+		if (sethostname(c->hostname, strlen(c->hostname)) < 0)
+			return volt_err(err, errno, "hostname %s", c->hostname);
+	}
+	if (c->domainname && *c->domainname) {
+		if (!a->ns->new_ns[OCI_NS_UTS])
+			return volt_err(err, EINVAL, "domainname: needs a new uts namespace");
+		if (setdomainname(c->domainname, strlen(c->domainname)) < 0)
+			return volt_err(err, errno, "domainname %s", c->domainname);
+	}
+	if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		return volt_err(err, errno, "join a new session keyring");
+
+	struct volt_rootfs_opts ro = {
+		.rootfs = a->rootfs,
+		.bundle = a->bundle,
+		.no_pivot = a->no_pivot,
+		.has_new_userns = a->ns->new_ns[OCI_NS_USER],
+		.has_new_netns = a->ns->new_ns[OCI_NS_NETWORK],
+	};
+	if (volt_rootfs_prepare(c, &ro, err) < 0)
+		return -1;
+	if (c->hooks[OCI_HOOK_PRESTART].n || c->hooks[OCI_HOOK_CREATE_RUNTIME].n) {
+		if (volt_sync_send(a->sync_fd, VOLT_SYNC_HOOKS, 0, NULL) < 0)
+			return volt_err(err, errno, "sync with runtime");
+		if (volt_sync_expect(a->sync_fd, VOLT_SYNC_HOOKS_DONE, &m, err) < 0)
+			return -1;
+	}
+	if (run_hooks(a, OCI_HOOK_CREATE_CONTAINER, VOLT_STATUS_CREATING, err) < 0)
+		return -1;
+	if (volt_rootfs_pivot(c, &ro, err) < 0)
+		return -1;
+	if (c->process.terminal) {
+		if (a->console_fd < 0)
+			return volt_err(err, EINVAL, "process.terminal: needs --console-socket");
+		if (setup_console(a, err) < 0)
+			return -1;
+	}
+	if (volt_rootfs_finalize(c, &ro, err) < 0)
+		return -1;
+	if (c->process.has_oom_score_adj) {
+		char buf[16];
+		int n = snprintf(buf, sizeof buf, "%d", c->process.oom_score_adj);
+		_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, buf, (size_t)n) != n)
+			return volt_err(err, errno, "process.oomScoreAdj %d", c->process.oom_score_adj);
+	}
+	return volt_process_find_exec(&c->process, exec_path, err);
+}
+
+/* Block until `start` connects to exec.sock; the connection is close-on-exec,
+ * so `start` reads EOF once execve succeeded, or an error message. */
+static int wait_for_start(struct volt_init_args *a)
+{
+	for (;;) {
+		int conn = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		char b;
+		ssize_t n = recv(conn, &b, 1, 0);
+		if (n == 1 && b == 'S')
+			return conn;
+		close(conn);
+	}
+}
+
+_Noreturn void volt_init_run(struct volt_init_args *a)
+{
+	struct volt_error err = {0};
+	_cleanup_free_ char *path = NULL;
+	/* Die with the runtime while it still owns us (create is in progress). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (init_prepare(a, &path, &err) < 0) {
+		volt_sync_send(a->sync_fd, VOLT_SYNC_ERROR, 0, &err);
+		_exit(1);
+	}
+	/* `create` exits once we are ready: we must outlive it from here on. */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (volt_sync_send(a->sync_fd, VOLT_SYNC_READY, 0, NULL) < 0)
+		_exit(1);
+	close(a->sync_fd);
+
+	int conn = wait_for_start(a);
+	if (conn < 0)
+		_exit(1);
+	close(a->listen_fd);
+	int status = 1;
+	if (run_hooks(a, OCI_HOOK_START_CONTAINER, VOLT_STATUS_CREATED, &err) < 0)
+		goto fail;
+	if (volt_process_apply(&a->config->process, a->preserve_fds, &err) < 0)
+		goto fail;
+	volt_process_exec(&a->config->process, path, &err);
+	status = err.errnum == ENOENT ? 127 : err.errnum == EACCES ? 126 : 1;
+fail:
+	send(conn, err.msg, strlen(err.msg), MSG_NOSIGNAL);
+	_exit(status);
+}

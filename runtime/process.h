@@ -1,0 +1,24 @@
+/* The last steps before the container's process is executed, shared by the
+ * init and (later) exec so both always apply the same restrictions. */
+#ifndef VOLT_RUNTIME_PROCESS_H
+#define VOLT_RUNTIME_PROCESS_H
+
+#include <stdbool.h>
+
+#include "oci/config.h"
+#include "oci/error.h"
+
+/* Resolve args[0] as execvp would, with the PATH of process.env (inside the
+ * current root). Messages match runc's so engines map them to 126/127:
+ * `exec: "foo": executable file not found in $PATH`. */
+int volt_process_find_exec(const struct oci_process *p, char **path, struct volt_error *err);
+
+/* Everything that only needs the process spec, in order: rlimits, umask,
+ * groups and ids, capabilities, no_new_privs, cwd (checked to be inside the
+ * root), every fd above 2+preserve_fds marked close-on-exec. */
+int volt_process_apply(const struct oci_process *p, int preserve_fds, struct volt_error *err);
+
+/* execve, with envp from process.env. Only returns on failure. */
+int volt_process_exec(const struct oci_process *p, const char *path, struct volt_error *err);
+
+#endif

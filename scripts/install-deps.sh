@@ -1,0 +1,39 @@
+#!/bin/bash
+# Install the Debian packages Volt needs to build and test, and only those that
+# are missing. Checking is one dpkg-query call, so the common case (all present)
+# is a fast no-op; `apt-get update` runs only when something must be installed.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential pkg-config
+	libyajl-dev libseccomp-dev libcap-dev libnftnl-dev libmnl-dev libssl-dev
+	busybox-static bats jq clang iproute2
+	coreutils util-linux procps
+)
+
+missing=()
+# dpkg-query prints "ii  name" for installed packages and complains on stderr
+# about unknown ones; anything not reported as "ii" counts as missing.
+installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${PACKAGES[@]}" 2>/dev/null |
+	awk '$1 == "ii" { sub(/:.*/, "", $2); print $2 }' || true)
+for pkg in "${PACKAGES[@]}"; do
+	if ! grep -qxF -- "$pkg" <<<"$installed"; then
+		missing+=("$pkg")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}" >&2
+	echo "install-deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
