@@ -7,7 +7,14 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 PKGS := yajl libseccomp libcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# volt-run links statically by default: no dynamic loader work on every
+# start (it runs twice per invocation because of the sealed re-exec).
+STATIC ?= 1
+ifeq ($(STATIC),1)
+PKG_LIBS := -static -lyajl_s -lseccomp -lcap
+else
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lseccomp -lcap)
+endif
 
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
@@ -36,7 +43,8 @@ all: $(BUILD)/volt-run $(BUILD)/volt-probe $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBOCI): $(OCI_OBJ)
 	@mkdir -p $(dir $@)
@@ -84,7 +92,7 @@ test: all bundle
 	./tests/run-all.sh $(BUILD)
 
 check-asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined" \
+	$(MAKE) BUILD=build-asan STATIC=0 OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined" \
 		LDFLAGS="-fsanitize=address,undefined" all
 	ASAN_OPTIONS=detect_leaks=1 ./tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BIN))
 

@@ -302,7 +302,8 @@ static char *read_file(const char *path, struct volt_error *err)
 		return volt_err(err, EINVAL, "%s: not a regular file", path), NULL;
 	if (st.st_size > CONFIG_MAX_SIZE)
 		return volt_err(err, EFBIG, "%s", path), NULL;
-	size_t cap = (size_t)st.st_size + 1, len = 0;
+	/* One spare byte so the read that sees EOF needs no realloc, one for the NUL. */
+	size_t cap = (size_t)st.st_size + 2, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	if (!buf)
 		return volt_err(err, ENOMEM, "%s", path), NULL;

@@ -13,9 +13,9 @@ int volt_err(struct volt_error *err, int errnum, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	if (errnum && (size_t)n < sizeof err->msg)
+	if (errnum > 0 && (size_t)n < sizeof err->msg)
 		snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
-	err->errnum = errnum;
+	err->errnum = errnum < 0 ? -errnum : errnum;
 	return -1;
 }
 

@@ -13,7 +13,9 @@ struct volt_error {
 	char msg[VOLT_ERROR_MSG_MAX];  /* "context: what: strerror" */
 };
 
-/* Fill err with the formatted message; when errnum != 0 append ": strerror(errnum)".
+/* Fill err with the formatted message; when errnum > 0 append ": strerror(errnum)";
+ * a negative errnum (-EEXIST) records the errno without the suffix, for
+ * messages that already say what is wrong.
  * Always returns -1 so callers can write `return volt_err(err, errno, "...")`. */
 int volt_err(struct volt_error *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -10,12 +10,12 @@
 int volt_id_validate(const char *id, struct volt_error *err)
 {
 	if (!id || !*id)
-		return volt_err(err, EINVAL, "container id must not be empty");
+		return volt_err(err, -EINVAL, "container id must not be empty");
 	size_t n = strlen(id);
 	if (n > 1024)
-		return volt_err(err, EINVAL, "container id is longer than 1024 characters");
+		return volt_err(err, -EINVAL, "container id is longer than 1024 characters");
 	if (id[0] == '.' || id[0] == '-')
-		return volt_err(err, EINVAL, "invalid container id \"%s\": must not start with '.' or '-'", id);
+		return volt_err(err, -EINVAL, "invalid container id \"%s\": must not start with '.' or '-'", id);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)id[i];
 		if (!isalnum(ch) && !strchr("_+.-", ch))
@@ -43,13 +43,13 @@ static const struct {
 int volt_signal_parse(const char *s, int *sig, struct volt_error *err)
 {
 	if (!s || !*s)
-		return volt_err(err, EINVAL, "empty signal");
+		return volt_err(err, -EINVAL, "empty signal");
 	char *end;
 	if (isdigit((unsigned char)s[0])) {
 		errno = 0;
 		long v = strtol(s, &end, 10);
 		if (errno || *end || v <= 0 || v > SIGRTMAX)
-			return volt_err(err, EINVAL, "invalid signal \"%s\"", s);
+			return volt_err(err, -EINVAL, "invalid signal \"%s\"", s);
 		*sig = (int)v;
 		return 0;
 	}
@@ -67,15 +67,15 @@ int volt_signal_parse(const char *s, int *sig, struct volt_error *err)
 			errno = 0;
 			off = strtol(n + 5, &end, 10);
 			if (errno || *end)
-				return volt_err(err, EINVAL, "invalid signal \"%s\"", s);
+				return volt_err(err, -EINVAL, "invalid signal \"%s\"", s);
 		}
 		long v = base + off;
 		if (v < SIGRTMIN || v > SIGRTMAX)
-			return volt_err(err, EINVAL, "invalid signal \"%s\"", s);
+			return volt_err(err, -EINVAL, "invalid signal \"%s\"", s);
 		*sig = (int)v;
 		return 0;
 	}
-	return volt_err(err, EINVAL, "unknown signal \"%s\"", s);
+	return volt_err(err, -EINVAL, "unknown signal \"%s\"", s);
 }
 
 const char *volt_signal_name(int sig)

@@ -76,7 +76,7 @@ static int drive_init(struct volt_backend_create *b, struct volt_ns_plan *ns, pi
 		if (m.type == VOLT_SYNC_READY)
 			return 0;
 		if (m.type != VOLT_SYNC_HOOKS)
-			return volt_err(err, EPROTO, "sync with container init: unexpected message %u", m.type);
+			return volt_err(err, -EPROTO, "sync with container init: unexpected message %u", m.type);
 		if (run_runtime_hooks(b, err) < 0) {
 			volt_sync_send(sync_fd, VOLT_SYNC_ERROR, 0, err);
 			return -1;
@@ -96,7 +96,7 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 		return -1;
 	}
 	if (!ns.new_ns[OCI_NS_MOUNT] && ns.join_fd[OCI_NS_MOUNT] < 0)
-		return volt_err(err, EINVAL, "linux.namespaces: a mount namespace is required");
+		return volt_err(err, -EINVAL, "linux.namespaces: a mount namespace is required");
 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -117,7 +117,7 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 			return volt_err_ctx(err, "--console-socket %s", b->opts->console_socket);
 	}
 	if (c->process.terminal && console_fd < 0)
-		return volt_err(err, EINVAL, "process.terminal is true: --console-socket is required");
+		return volt_err(err, -EINVAL, "process.terminal is true: --console-socket is required");
 	if (volt_ns_prepare_parent(c, &ns, err) < 0)
 		return -1;
 

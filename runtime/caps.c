@@ -13,7 +13,7 @@ static int parse_set(const struct oci_strv *v, const char *set, uint64_t *mask, 
 		const char *name = v->v[i];
 		/* libcap wants "cap_chown"; the spec says "CAP_CHOWN". */
 		if (strncasecmp(name, "CAP_", 4) != 0 || cap_from_name(name, &cap) < 0 || cap < 0 || cap > 63)
-			return volt_err(err, EINVAL, "process.capabilities.%s[%zu]: unknown capability \"%s\"", set,
+			return volt_err(err, -EINVAL, "process.capabilities.%s[%zu]: unknown capability \"%s\"", set,
 					i, name);
 		*mask |= 1ULL << cap;
 	}

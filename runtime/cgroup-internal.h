@@ -43,11 +43,11 @@ int volt_cg_read_pids_at(int dirfd, const char *file, pid_t **pids, size_t *n);
 
 /* Walk cg->path below the mountpoint of hierarchy h, creating what is missing.
  * *first_created is the index of the first component made by this call
- * (-1: nothing made) so a failure can be undone with volt_cg_rollback().
- * Returns an O_PATH fd of the leaf, *leaf_existed tells whether it was there.
- * prepare(parent_fd, child_fd, created, ctx) runs for each component
- * (cpuset inheritance on v1, controller delegation on v2 runs before mkdir
- * through before_mkdir(parent_fd, ctx)). */
+ * (-1: nothing made) so a later failure can be undone with volt_cg_rollback();
+ * a failure inside the walk undoes its own part. Returns an O_PATH fd of the
+ * leaf; *leaf_existed tells whether it was there already. The hooks run per
+ * component: before_mkdir on the parent (v2: delegate controllers),
+ * after_open on parent and child (v1: cpuset inheritance). */
 struct volt_cg_walk {
 	int (*before_mkdir)(int parent_fd, void *ctx);
 	int (*after_open)(int parent_fd, int child_fd, bool created, void *ctx);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +65,7 @@ int volt_container_open(const struct volt_ctx *ctx, const char *id, struct volt_
 	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (c->dirfd < 0) {
 		if (errno == ENOENT)
-			return volt_err(err, ENOENT, "container \"%s\" does not exist", id);
+			return volt_err(err, -ENOENT, "container \"%s\" does not exist", id);
 		return volt_err(err, errno, "open state of container \"%s\"", id);
 	}
 	if (volt_state_read(c->dirfd, &c->state, err) < 0)
@@ -87,7 +86,7 @@ int volt_write_pid_file(const char *path, pid_t pid, struct volt_error *err)
 {
 	char tmp[PATH_MAX];
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return volt_err(err, ENAMETOOLONG, "--pid-file %s", path);
+		return volt_err(err, -ENAMETOOLONG, "--pid-file %s", path);
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return volt_err(err, errno, "--pid-file %s", path);
@@ -99,6 +98,24 @@ int volt_write_pid_file(const char *path, pid_t pid, struct volt_error *err)
 		return volt_err(err, e, "--pid-file %s", path);
 	}
 	return 0;
+}
+
+/* The name of uid from /etc/passwd, read directly: the binary is static and
+ * NSS is not worth loading for one field. Empty if not found. */
+static void volt_user_name(uid_t uid, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	char line[512];
+	while (f && fgets(line, sizeof line, f)) {
+		char *name = strtok(line, ":");
+		strtok(NULL, ":");
+		char *id = strtok(NULL, ":");
+		if (name && id && strtoul(id, NULL, 10) == uid) {
+			snprintf(buf, len, "%s", name);
+			return;
+		}
+	}
 }
 
 static const char *state_files[] = {VOLT_STATE_FILE, VOLT_STATE_FILE ".tmp", VOLT_CONFIG_COPY, VOLT_EXEC_SOCK};
@@ -158,14 +175,14 @@ static int resolve_paths(const struct volt_create_opts *o, const struct oci_conf
 	const char *rp = c->root.path;
 	if (rp[0] != '/') {
 		if ((size_t)snprintf(tmp, sizeof tmp, "%s/%s", bundle, rp) >= sizeof tmp)
-			return volt_err(err, ENAMETOOLONG, "root.path %s", rp);
+			return volt_err(err, -ENAMETOOLONG, "root.path %s", rp);
 		rp = tmp;
 	}
 	if (!realpath(rp, rootfs))
 		return volt_err(err, errno, "root.path %s", rp);
 	struct stat st;
 	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
-		return volt_err(err, ENOTDIR, "root.path %s", rp);
+		return volt_err(err, -ENOTDIR, "root.path %s", rp);
 	return 0;
 }
 
@@ -181,7 +198,7 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	if (oci_config_load(cfgpath, &c, err) < 0)
 		return -1;
 	if (!c->has_process)
-		return volt_err(err, EINVAL, "process: missing required field");
+		return volt_err(err, -EINVAL, "process: missing required field");
 	if (resolve_paths(o, c, bundle, rootfs, err) < 0)
 		return -1;
 
@@ -193,7 +210,7 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	/* mkdir is the lock that makes ids unique. */
 	if (mkdirat(rootfd, o->id, 0700) < 0) {
 		if (errno == EEXIST)
-			return volt_err(err, EEXIST, "container \"%s\" already exists", o->id);
+			return volt_err(err, -EEXIST, "container \"%s\" already exists", o->id);
 		return volt_err(err, errno, "create state of container \"%s\"", o->id);
 	}
 	_cleanup_close_ int dirfd = openat(rootfd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -206,13 +223,14 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	struct volt_state st = {0};
 	char created[64];
 	volt_rfc3339_now(created, sizeof created);
-	struct passwd *pw = getpwuid(geteuid());
+	char owner[64];
+	volt_user_name(geteuid(), owner, sizeof owner);
 	st.oci_version = c->oci_version;
 	st.id = (char *)o->id;
 	st.bundle = bundle;
 	st.rootfs = rootfs;
 	st.created = created;
-	st.owner = pw ? pw->pw_name : "";
+	st.owner = owner;
 	st.annotations = c->annotations;
 	st.backend = "native";
 
@@ -279,11 +297,11 @@ int volt_container_start(const struct volt_ctx *ctx, const char *id, struct volt
 		return -1;
 	enum volt_status s = volt_container_status(&c);
 	if (s != VOLT_STATUS_CREATED)
-		return volt_err(err, EINVAL, "cannot start container \"%s\": it is %s, not created", id,
+		return volt_err(err, -EINVAL, "cannot start container \"%s\": it is %s, not created", id,
 				volt_status_name(s));
 	const struct volt_backend_ops *be = volt_backend_find(c.state.backend);
 	if (!be)
-		return volt_err(err, EINVAL, "container \"%s\": unknown backend %s", id, c.state.backend);
+		return volt_err(err, -EINVAL, "container \"%s\": unknown backend %s", id, c.state.backend);
 	int r = be->start(ctx, &c, err);
 	c.state.started = true;
 	unlinkat(c.dirfd, VOLT_EXEC_SOCK, 0);
@@ -307,10 +325,10 @@ static int signal_init(const struct volt_container *c, int sig, struct volt_erro
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, c->state.pid, 0);
 	if (pidfd < 0)
-		return volt_err(err, ESRCH, "container \"%s\" is not running", c->state.id);
+		return volt_err(err, -ESRCH, "container \"%s\" is not running", c->state.id);
 	/* The pidfd pins the process: re-check it is still our init. */
 	if (volt_container_status(c) == VOLT_STATUS_STOPPED)
-		return volt_err(err, ESRCH, "container \"%s\" is not running", c->state.id);
+		return volt_err(err, -ESRCH, "container \"%s\" is not running", c->state.id);
 	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		return volt_err(err, errno, "kill container \"%s\"", c->state.id);
 	return 0;
@@ -329,7 +347,7 @@ int volt_container_kill(const struct volt_ctx *ctx, const char *id, int sig, boo
 		return volt_cgroup_kill_all(&cg, sig, err);
 	}
 	if (s == VOLT_STATUS_STOPPED)
-		return volt_err(err, ESRCH, "container \"%s\" is not running", id);
+		return volt_err(err, -ESRCH, "container \"%s\" is not running", id);
 	return signal_init(&c, sig, err);
 }
 
@@ -340,7 +358,7 @@ int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force
 		return -1;
 	enum volt_status s = volt_container_status(&c);
 	if ((s == VOLT_STATUS_RUNNING || s == VOLT_STATUS_PAUSED) && !force)
-		return volt_err(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
+		return volt_err(err, -EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
 				volt_status_name(s));
 	if (s != VOLT_STATUS_STOPPED) {
 		struct volt_error ignored;

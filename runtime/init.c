@@ -76,13 +76,13 @@ static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_
 		return volt_err(err, errno, "become root in the user namespace");
 	if (c->hostname && *c->hostname) {
 		if (!a->ns->new_ns[OCI_NS_UTS])
-			return volt_err(err, EINVAL, "hostname: needs a new uts namespace");
+			return volt_err(err, -EINVAL, "hostname: needs a new uts namespace");
 		if (sethostname(c->hostname, strlen(c->hostname)) < 0)
 			return volt_err(err, errno, "hostname %s", c->hostname);
 	}
 	if (c->domainname && *c->domainname) {
 		if (!a->ns->new_ns[OCI_NS_UTS])
-			return volt_err(err, EINVAL, "domainname: needs a new uts namespace");
+			return volt_err(err, -EINVAL, "domainname: needs a new uts namespace");
 		if (setdomainname(c->domainname, strlen(c->domainname)) < 0)
 			return volt_err(err, errno, "domainname %s", c->domainname);
 	}
@@ -110,7 +110,7 @@ static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_
 		return -1;
 	if (c->process.terminal) {
 		if (a->console_fd < 0)
-			return volt_err(err, EINVAL, "process.terminal: needs --console-socket");
+			return volt_err(err, -EINVAL, "process.terminal: needs --console-socket");
 		if (setup_console(a, err) < 0)
 			return -1;
 	}

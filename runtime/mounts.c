@@ -256,7 +256,9 @@ static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_confi
 		return volt_err(err, errno, "%s: /proc/self/mountinfo", where);
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
-	unsigned long flags = (mo->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) | base;
+	/* MS_RDONLY on a new mount of an existing hierarchy could reach its
+	 * shared super block; read-only is applied per mount instead. */
+	unsigned long flags = (mo->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MS_RDONLY)) | base;
 	while (getline(&line, &cap, f) > 0) {
 		char *mnt, *fstype, *super;
 		if (!mountinfo_fields(line, &mnt, &fstype, &super))
@@ -279,6 +281,12 @@ static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_confi
 		if (r < 0)
 			return volt_err(err, errno, "%s: mount cgroup %s (%s)", where, name,
 					v2 ? "cgroup2" : opts);
+		if (mo->flags & MS_RDONLY) {
+			_cleanup_close_ int mfd = openat(tfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (mfd < 0 || mount(NULL, volt_fd_target(mfd, true, NULL, hbuf, sizeof hbuf), NULL,
+					     MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) < 0)
+				return volt_err(err, errno, "%s: remount cgroup %s read-only", where, name);
+		}
 	}
 	if (mo->flags & MS_RDONLY) {
 		char tbuf[FDPATH_MAX];

@@ -37,11 +37,11 @@ int volt_ns_plan_make(const struct oci_config *c, struct volt_ns_plan *p, struct
 	}
 	if ((c->linux.time_monotonic.set || c->linux.time_boottime.set) && !p->new_ns[OCI_NS_TIME]) {
 		volt_ns_plan_close(p);
-		return volt_err(err, EINVAL, "linux.timeOffsets: requires a new time namespace");
+		return volt_err(err, -EINVAL, "linux.timeOffsets: requires a new time namespace");
 	}
 	if (p->new_ns[OCI_NS_USER] && (c->linux.n_uid_mappings == 0 || c->linux.n_gid_mappings == 0)) {
 		volt_ns_plan_close(p);
-		return volt_err(err, EINVAL, "linux.uidMappings: a new user namespace needs uid and gid mappings");
+		return volt_err(err, -EINVAL, "linux.uidMappings: a new user namespace needs uid and gid mappings");
 	}
 	return 0;
 }
@@ -97,7 +97,7 @@ static int write_map(pid_t pid, const char *file, const struct oci_idmap *m, siz
 		int k = snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
 				 m[i].size);
 		if (k < 0 || (size_t)k >= sizeof buf - len)
-			return volt_err(err, E2BIG, "%s: too many mappings", field);
+			return volt_err(err, -E2BIG, "%s: too many mappings", field);
 		len += (size_t)k;
 	}
 	char path[64];

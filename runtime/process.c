@@ -50,19 +50,19 @@ int volt_process_find_exec(const struct oci_process *p, char **path, struct volt
 	if (strchr(cmd, '/')) {
 		if (!is_executable_file(cmd, &why)) {
 			if (why == ENOENT)
-				return volt_err(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", cmd,
+				return volt_err(err, -ENOENT, "exec: \"%s\": stat %s: no such file or directory", cmd,
 						cmd);
 			return volt_err(err, why, "exec: \"%s\": permission denied", cmd);
 		}
 		*path = strdup(cmd);
-		return *path ? 0 : volt_err(err, ENOMEM, "exec");
+		return *path ? 0 : volt_err(err, -ENOMEM, "exec");
 	}
 	const char *pathenv = env_get(&p->env, "PATH");
 	if (!pathenv)
 		pathenv = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	_cleanup_free_ char *dirs = strdup(pathenv);
 	if (!dirs)
-		return volt_err(err, ENOMEM, "exec");
+		return volt_err(err, -ENOMEM, "exec");
 	bool denied = false;
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
@@ -70,14 +70,14 @@ int volt_process_find_exec(const struct oci_process *p, char **path, struct volt
 		snprintf(cand, sizeof cand, "%s/%s", *d ? d : ".", cmd);
 		if (is_executable_file(cand, &why)) {
 			*path = strdup(cand);
-			return *path ? 0 : volt_err(err, ENOMEM, "exec");
+			return *path ? 0 : volt_err(err, -ENOMEM, "exec");
 		}
 		if (why == EACCES)
 			denied = true;
 	}
 	if (denied)
-		return volt_err(err, EACCES, "exec: \"%s\": permission denied", cmd);
-	return volt_err(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", cmd);
+		return volt_err(err, -EACCES, "exec: \"%s\": permission denied", cmd);
+	return volt_err(err, -ENOENT, "exec: \"%s\": executable file not found in $PATH", cmd);
 }
 
 static int apply_rlimits(const struct oci_process *p, struct volt_error *err)
@@ -106,7 +106,7 @@ static int apply_user(const struct oci_process *p, const struct volt_caps *caps,
 	size_t ng = u->n_additional_gids;
 	_cleanup_free_ gid_t *groups = calloc(ng ? ng : 1, sizeof *groups);
 	if (!groups)
-		return volt_err(err, ENOMEM, "process.user.additionalGids");
+		return volt_err(err, -ENOMEM, "process.user.additionalGids");
 	for (size_t i = 0; i < ng; i++)
 		groups[i] = u->additional_gids[i];
 	if (setgroups(ng, groups) < 0 && !(errno == EPERM && ng == 0))
@@ -130,7 +130,7 @@ static int enter_cwd(const char *cwd, struct volt_error *err)
 	 * "(unreachable)/..." or fail: refuse it (CVE-2024-21626 class). */
 	char buf[4096];
 	if (!getcwd(buf, sizeof buf) || buf[0] != '/')
-		return volt_err(err, EPERM, "process.cwd %s: is outside the container's root", cwd);
+		return volt_err(err, -EPERM, "process.cwd %s: is outside the container's root", cwd);
 	return 0;
 }
 

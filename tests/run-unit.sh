@@ -44,19 +44,28 @@ for bin in "$@"; do
 		notes+=("planned $plan, ran $ran")
 		f=$((f + plan - ran))
 	fi
-	if [ "$rc" -ne 0 ]; then
-		case $rc in
-		124) notes+=("timed out after ${timeout_s}s") ;;
-		*) notes+=("exit status $rc") ;;
-		esac
-		[ "$f" -gt 0 ] || f=1
+	# A plain non-zero exit after failing checks is expected; anything else
+	# (timeout, signal, failure without a failing check) is worth a line.
+	if [ "$rc" -eq 124 ]; then
+		notes+=("timed out after ${timeout_s}s")
+	elif [ "$rc" -gt 128 ]; then
+		notes+=("killed by signal $((rc - 128))")
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		notes+=("exit status $rc")
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
 	fi
 	if [ "$ran" -eq 0 ] && [ "$f" -eq 0 ]; then
 		notes+=("no checks")
 		f=1
 	fi
 	if [ "${#notes[@]}" -gt 0 ]; then
-		echo "not ok - $name: ${notes[*]}"
+		msg=""
+		for n in "${notes[@]}"; do
+			msg+="${msg:+; }$n"
+		done
+		echo "not ok - $name: $msg"
 	fi
 	echo "# $name: $p passed, $f failed, $s skipped"
 	passed=$((passed + p))

@@ -90,7 +90,7 @@ static int run_main(struct volt_ctx *ctx, int argc, char **argv)
 			master = fd;
 	}
 	if (master >= 0 && detach) {
-		volt_err(&err, EINVAL, "process.terminal: run --detach needs --console-socket");
+		volt_err(&err, -EINVAL, "process.terminal: run --detach needs --console-socket");
 		struct volt_error ignored;
 		volt_container_delete(ctx, o.id, true, &ignored);
 		return cli_fail(ctx, &err);

@@ -114,7 +114,7 @@ static void test_paths(void)
 		struct volt_error err = {0};
 		int r = volt_cg_compute_path(out, sizeof out, ok_cases[i].in, ok_cases[i].id, &err);
 		fmt(name, sizeof name, "path %s -> %s", ok_cases[i].in ? ok_cases[i].in : "(null)",
-			 ok_cases[i].want);
+		    ok_cases[i].want);
 		check(r == 0 && strcmp(out, ok_cases[i].want) == 0, name, r < 0 ? err.msg : out);
 	}
 	static const char *const bad[] = {"../../etc", "/a/../../b", "a/..", "..:p:n", "/", "//./"};
