@@ -48,14 +48,15 @@ $(BUILD)/obj/%.o: %.c
 
 $(LIBOCI): $(OCI_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(LIBVOLT): $(RT_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/volt-run: $(CLI_OBJ) $(LIBVOLT) $(LIBOCI)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
 
 # The static helper that tests run inside containers (no libc in the rootfs).
 $(BUILD)/volt-probe: tests/helpers/volt-probe.c
@@ -64,7 +65,8 @@ $(BUILD)/volt-probe: tests/helpers/volt-probe.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBVOLT) $(LIBOCI)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBVOLT) $(LIBOCI) $(LDLIBS)
 
 deps:
 	./scripts/install-deps.sh

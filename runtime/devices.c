@@ -19,7 +19,7 @@
 
 struct dev_spec {
 	const char *path; /* in the container; for a bind also the host node */
-	mode_t type;      /* S_IFCHR, S_IFBLK, S_IFIFO */
+	mode_t type;	  /* S_IFCHR, S_IFBLK, S_IFIFO */
 	unsigned major, minor;
 	mode_t perm;
 	uid_t uid; /* (uid_t)-1: leave */
@@ -27,19 +27,19 @@ struct dev_spec {
 };
 
 static const struct dev_spec default_devs[] = {
-	{"/dev/null", S_IFCHR, 1, 3, 0666, (uid_t)-1, (gid_t)-1},
-	{"/dev/zero", S_IFCHR, 1, 5, 0666, (uid_t)-1, (gid_t)-1},
-	{"/dev/full", S_IFCHR, 1, 7, 0666, (uid_t)-1, (gid_t)-1},
-	{"/dev/random", S_IFCHR, 1, 8, 0666, (uid_t)-1, (gid_t)-1},
-	{"/dev/urandom", S_IFCHR, 1, 9, 0666, (uid_t)-1, (gid_t)-1},
-	{"/dev/tty", S_IFCHR, 5, 0, 0666, (uid_t)-1, (gid_t)-1},
+    {"/dev/null", S_IFCHR, 1, 3, 0666, (uid_t)-1, (gid_t)-1},
+    {"/dev/zero", S_IFCHR, 1, 5, 0666, (uid_t)-1, (gid_t)-1},
+    {"/dev/full", S_IFCHR, 1, 7, 0666, (uid_t)-1, (gid_t)-1},
+    {"/dev/random", S_IFCHR, 1, 8, 0666, (uid_t)-1, (gid_t)-1},
+    {"/dev/urandom", S_IFCHR, 1, 9, 0666, (uid_t)-1, (gid_t)-1},
+    {"/dev/tty", S_IFCHR, 5, 0, 0666, (uid_t)-1, (gid_t)-1},
 };
 
 static const struct {
 	const char *name, *target;
 } dev_links[] = {
-	{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},         {"stdin", "/proc/self/fd/0"},
-	{"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
+    {"ptmx", "pts/ptmx"},	   {"fd", "/proc/self/fd"},	  {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
 };
 
 int volt_device_type_mode(char type, mode_t *out)
@@ -83,11 +83,12 @@ int volt_device_validate(const struct oci_device *d, size_t i, struct volt_error
 				d->type ? d->type : '?');
 	/* dev_t holds a 12-bit major and 20-bit minor in the classic encoding;
 	 * makedev accepts up to 32 bits each. */
-	if (t != S_IFIFO && (d->major < 0 || d->minor < 0 || d->major > 0xffffffffLL || d->minor > 0xffffffffLL))
+	if (t != S_IFIFO &&
+	    (d->major < 0 || d->minor < 0 || d->major > 0xffffffffLL || d->minor > 0xffffffffLL))
 		return volt_err(err, EINVAL, "linux.devices[%zu] %s: major/minor out of range", i, d->path);
 	if (d->has_file_mode && (d->file_mode & ~07777u) && (d->file_mode & S_IFMT) != t)
-		return volt_err(err, EINVAL, "linux.devices[%zu].fileMode 0%o: type bits do not match type", i,
-				d->file_mode);
+		return volt_err(err, EINVAL, "linux.devices[%zu].fileMode 0%o: type bits do not match type",
+				i, d->file_mode);
 	return 0;
 }
 
@@ -104,7 +105,8 @@ static int replace_existing(int dirfd, const char *name, const struct dev_spec *
 		return volt_err(err, ELOOP, "%s: is a symlink, refusing", where);
 	if (S_ISDIR(st.st_mode))
 		return volt_err(err, EISDIR, "%s: is a directory", where);
-	if ((st.st_mode & S_IFMT) == s->type && (s->type == S_IFIFO || st.st_rdev == makedev(s->major, s->minor))) {
+	if ((st.st_mode & S_IFMT) == s->type &&
+	    (s->type == S_IFIFO || st.st_rdev == makedev(s->major, s->minor))) {
 		*keep = true;
 		return 0;
 	}
@@ -123,8 +125,10 @@ static int bind_host_node(int dirfd, const char *name, const struct dev_spec *s,
 	struct stat st;
 	if (fstat(hfd, &st) < 0)
 		return volt_err(err, errno, "%s: stat host device %s", where, s->path);
-	if ((st.st_mode & S_IFMT) != s->type || (s->type != S_IFIFO && st.st_rdev != makedev(s->major, s->minor)))
-		return volt_err(err, ENODEV, "%s: host %s is not device %u:%u", where, s->path, s->major, s->minor);
+	if ((st.st_mode & S_IFMT) != s->type ||
+	    (s->type != S_IFIFO && st.st_rdev != makedev(s->major, s->minor)))
+		return volt_err(err, ENODEV, "%s: host %s is not device %u:%u", where, s->path, s->major,
+				s->minor);
 
 	struct stat cur;
 	if (fstatat(dirfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -145,13 +149,14 @@ static int bind_host_node(int dirfd, const char *name, const struct dev_spec *s,
 	if (volt_refuse_symlink_fd(tfd, where, err) < 0)
 		return -1;
 	char sbuf[FDPATH_MAX], tbuf[FDPATH_MAX];
-	if (mount(volt_fd_target(hfd, true, NULL, sbuf, sizeof sbuf), volt_fd_target(tfd, true, NULL, tbuf, sizeof tbuf),
-		  NULL, MS_BIND, NULL) < 0)
+	if (mount(volt_fd_target(hfd, true, NULL, sbuf, sizeof sbuf),
+		  volt_fd_target(tfd, true, NULL, tbuf, sizeof tbuf), NULL, MS_BIND, NULL) < 0)
 		return volt_err(err, errno, "%s: bind host %s", where, s->path);
 	return 0;
 }
 
-static int make_device(int rootfd, const struct dev_spec *s, bool userns, const char *where, struct volt_error *err)
+static int make_device(int rootfd, const struct dev_spec *s, bool userns, const char *where,
+		       struct volt_error *err)
 {
 	char dir[PATH_MAX];
 	const char *name = last_component(s->path);
@@ -160,7 +165,8 @@ static int make_device(int rootfd, const struct dev_spec *s, bool userns, const 
 		return volt_err(err, ENAMETOOLONG, "%s", where);
 	memcpy(dir, s->path, dl);
 	dir[dl] = '\0';
-	_cleanup_close_ int dirfd = volt_mkdir_in_root_ex(rootfd, dl ? dir : "/", false, 0755, VOLT_NO_SYMLINKS, err);
+	_cleanup_close_ int dirfd =
+	    volt_mkdir_in_root_ex(rootfd, dl ? dir : "/", false, 0755, VOLT_NO_SYMLINKS, err);
 	if (dirfd < 0)
 		return volt_err_ctx(err, "%s", where);
 
@@ -213,17 +219,18 @@ static int bind_console(int rootfd, const char *pts, struct volt_error *err)
 		return volt_err(err, errno, "console %s", pts);
 	if (!S_ISCHR(st.st_mode))
 		return volt_err(err, ENOTTY, "console %s: not a character device", pts);
-	_cleanup_close_ int tfd = volt_mkdir_in_root_ex(rootfd, "/dev/console", true, 0600, VOLT_NO_SYMLINKS, err);
+	_cleanup_close_ int tfd =
+	    volt_mkdir_in_root_ex(rootfd, "/dev/console", true, 0600, VOLT_NO_SYMLINKS, err);
 	if (tfd < 0)
-		return volt_err_ctx(err, "/dev/console");
+		return volt_err_ctx(err, "console");
 	struct stat tst;
 	if (fstat(tfd, &tst) < 0)
 		return volt_err(err, errno, "/dev/console");
 	if (S_ISDIR(tst.st_mode))
 		return volt_err(err, EISDIR, "/dev/console: is a directory");
 	char sbuf[FDPATH_MAX], tbuf[FDPATH_MAX];
-	if (mount(volt_fd_target(sfd, true, NULL, sbuf, sizeof sbuf), volt_fd_target(tfd, true, NULL, tbuf, sizeof tbuf),
-		  NULL, MS_BIND, NULL) < 0)
+	if (mount(volt_fd_target(sfd, true, NULL, sbuf, sizeof sbuf),
+		  volt_fd_target(tfd, true, NULL, tbuf, sizeof tbuf), NULL, MS_BIND, NULL) < 0)
 		return volt_err(err, errno, "/dev/console: bind %s", pts);
 	return 0;
 }
@@ -265,12 +272,12 @@ int volt_devices_setup(int rootfd, const struct oci_config *c, const struct volt
 		if (volt_device_validate(d, i, err) < 0)
 			return -1;
 		struct dev_spec s = {
-			.path = d->path,
-			.major = (unsigned)d->major,
-			.minor = (unsigned)d->minor,
-			.perm = d->has_file_mode ? (mode_t)(d->file_mode & 07777) : 0666,
-			.uid = d->has_uid ? d->uid : (uid_t)-1,
-			.gid = d->has_gid ? d->gid : (gid_t)-1,
+		    .path = d->path,
+		    .major = (unsigned)d->major,
+		    .minor = (unsigned)d->minor,
+		    .perm = d->has_file_mode ? (mode_t)(d->file_mode & 07777) : 0666,
+		    .uid = d->has_uid ? d->uid : (uid_t)-1,
+		    .gid = d->has_gid ? d->gid : (gid_t)-1,
 		};
 		volt_device_type_mode(d->type, &s.type);
 		char where[PATH_MAX + 32];

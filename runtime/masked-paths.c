@@ -23,7 +23,8 @@ static int open_dev_null(int rootfd, struct volt_error *err)
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
 		close(fd);
-		return volt_err(err, ENODEV, "linux.maskedPaths: /dev/null in the container is not the null device");
+		return volt_err(err, ENODEV,
+				"linux.maskedPaths: /dev/null in the container is not the null device");
 	}
 	return fd;
 }
@@ -43,17 +44,20 @@ int volt_masked_paths_apply(int rootfd, const struct oci_strv *paths, bool proc_
 		if (fstat(fd, &st) < 0)
 			return volt_err(err, errno, "linux.maskedPaths[%zu] %s", i, p);
 		if (S_ISLNK(st.st_mode))
-			return volt_err(err, ELOOP, "linux.maskedPaths[%zu] %s: is a symlink, refusing", i, p);
+			return volt_err(err, ELOOP, "linux.maskedPaths[%zu] %s: is a symlink, refusing", i,
+					p);
 		char tbuf[FDPATH_MAX], sbuf[FDPATH_MAX];
 		const char *t = volt_fd_target(fd, proc_ok, p, tbuf, sizeof tbuf);
 		if (S_ISDIR(st.st_mode)) {
-			if (mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			if (mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+			    0)
 				return volt_err(err, errno, "linux.maskedPaths[%zu] %s: mount tmpfs", i, p);
 			continue;
 		}
 		if (nullfd < 0 && (nullfd = open_dev_null(rootfd, err)) < 0)
 			return -1;
-		if (mount(volt_fd_target(nullfd, proc_ok, "/dev/null", sbuf, sizeof sbuf), t, NULL, MS_BIND, NULL) < 0)
+		if (mount(volt_fd_target(nullfd, proc_ok, "/dev/null", sbuf, sizeof sbuf), t, NULL, MS_BIND,
+			  NULL) < 0)
 			return volt_err(err, errno, "linux.maskedPaths[%zu] %s: bind /dev/null", i, p);
 	}
 	return 0;
@@ -78,7 +82,8 @@ int volt_readonly_paths_apply(int rootfd, const struct oci_strv *paths, bool pro
 		_cleanup_close_ int nfd = volt_open_in_root(rootfd, p, O_PATH, err);
 		if (nfd < 0)
 			return volt_err_ctx(err, "linux.readonlyPaths[%zu] %s", i, p);
-		if (volt_mount_remount_bind(nfd, volt_fd_target(nfd, proc_ok, p, tbuf, sizeof tbuf), &ro, err) < 0)
+		if (volt_mount_remount_bind(nfd, volt_fd_target(nfd, proc_ok, p, tbuf, sizeof tbuf), &ro,
+					    err) < 0)
 			return volt_err_ctx(err, "linux.readonlyPaths[%zu] %s", i, p);
 	}
 	return 0;

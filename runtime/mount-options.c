@@ -18,45 +18,45 @@ struct opt_def {
 };
 
 static const struct opt_def opt_table[] = {
-	{"ro", OPT_SET, MS_RDONLY},
-	{"rw", OPT_CLEAR, MS_RDONLY},
-	{"nosuid", OPT_SET, MS_NOSUID},
-	{"suid", OPT_CLEAR, MS_NOSUID},
-	{"nodev", OPT_SET, MS_NODEV},
-	{"dev", OPT_CLEAR, MS_NODEV},
-	{"noexec", OPT_SET, MS_NOEXEC},
-	{"exec", OPT_CLEAR, MS_NOEXEC},
-	{"sync", OPT_SET, MS_SYNCHRONOUS},
-	{"async", OPT_CLEAR, MS_SYNCHRONOUS},
-	{"dirsync", OPT_SET, MS_DIRSYNC},
-	{"remount", OPT_SET, MS_REMOUNT},
-	{"mand", OPT_SET, MS_MANDLOCK},
-	{"nomand", OPT_CLEAR, MS_MANDLOCK},
-	{"noatime", OPT_SET, MS_NOATIME},
-	{"atime", OPT_CLEAR, MS_NOATIME},
-	{"nodiratime", OPT_SET, MS_NODIRATIME},
-	{"diratime", OPT_CLEAR, MS_NODIRATIME},
-	{"relatime", OPT_SET, MS_RELATIME},
-	{"norelatime", OPT_CLEAR, MS_RELATIME},
-	{"strictatime", OPT_SET, MS_STRICTATIME},
-	{"nostrictatime", OPT_CLEAR, MS_STRICTATIME},
-	{"nosymfollow", OPT_SET, MS_NOSYMFOLLOW},
-	{"symfollow", OPT_CLEAR, MS_NOSYMFOLLOW},
-	{"bind", OPT_SET, MS_BIND},
-	{"rbind", OPT_SET, MS_BIND | MS_REC},
-	{"private", OPT_PROP, MS_PRIVATE},
-	{"rprivate", OPT_PROP, MS_PRIVATE | MS_REC},
-	{"shared", OPT_PROP, MS_SHARED},
-	{"rshared", OPT_PROP, MS_SHARED | MS_REC},
-	{"slave", OPT_PROP, MS_SLAVE},
-	{"rslave", OPT_PROP, MS_SLAVE | MS_REC},
-	{"unbindable", OPT_PROP, MS_UNBINDABLE},
-	{"runbindable", OPT_PROP, MS_UNBINDABLE | MS_REC},
-	/* fstab filler and runtime extensions (podman's tmpfs copy-up) that
-	 * must not reach the kernel as data. */
-	{"defaults", OPT_IGNORE, 0},
-	{"tmpcopyup", OPT_IGNORE, 0},
-	{"notmpcopyup", OPT_IGNORE, 0},
+    {"ro", OPT_SET, MS_RDONLY},
+    {"rw", OPT_CLEAR, MS_RDONLY},
+    {"nosuid", OPT_SET, MS_NOSUID},
+    {"suid", OPT_CLEAR, MS_NOSUID},
+    {"nodev", OPT_SET, MS_NODEV},
+    {"dev", OPT_CLEAR, MS_NODEV},
+    {"noexec", OPT_SET, MS_NOEXEC},
+    {"exec", OPT_CLEAR, MS_NOEXEC},
+    {"sync", OPT_SET, MS_SYNCHRONOUS},
+    {"async", OPT_CLEAR, MS_SYNCHRONOUS},
+    {"dirsync", OPT_SET, MS_DIRSYNC},
+    {"remount", OPT_SET, MS_REMOUNT},
+    {"mand", OPT_SET, MS_MANDLOCK},
+    {"nomand", OPT_CLEAR, MS_MANDLOCK},
+    {"noatime", OPT_SET, MS_NOATIME},
+    {"atime", OPT_CLEAR, MS_NOATIME},
+    {"nodiratime", OPT_SET, MS_NODIRATIME},
+    {"diratime", OPT_CLEAR, MS_NODIRATIME},
+    {"relatime", OPT_SET, MS_RELATIME},
+    {"norelatime", OPT_CLEAR, MS_RELATIME},
+    {"strictatime", OPT_SET, MS_STRICTATIME},
+    {"nostrictatime", OPT_CLEAR, MS_STRICTATIME},
+    {"nosymfollow", OPT_SET, MS_NOSYMFOLLOW},
+    {"symfollow", OPT_CLEAR, MS_NOSYMFOLLOW},
+    {"bind", OPT_SET, MS_BIND},
+    {"rbind", OPT_SET, MS_BIND | MS_REC},
+    {"private", OPT_PROP, MS_PRIVATE},
+    {"rprivate", OPT_PROP, MS_PRIVATE | MS_REC},
+    {"shared", OPT_PROP, MS_SHARED},
+    {"rshared", OPT_PROP, MS_SHARED | MS_REC},
+    {"slave", OPT_PROP, MS_SLAVE},
+    {"rslave", OPT_PROP, MS_SLAVE | MS_REC},
+    {"unbindable", OPT_PROP, MS_UNBINDABLE},
+    {"runbindable", OPT_PROP, MS_UNBINDABLE | MS_REC},
+    /* fstab filler and runtime extensions (podman's tmpfs copy-up) that
+     * must not reach the kernel as data. */
+    {"defaults", OPT_IGNORE, 0},
+    {"tmpcopyup", OPT_IGNORE, 0},
+    {"notmpcopyup", OPT_IGNORE, 0},
 };
 
 static const struct opt_def *opt_find(const char *name)
@@ -86,8 +86,9 @@ int volt_mount_options_parse(const struct oci_strv *opts, struct volt_mount_opts
 		if (!d) {
 			size_t ol = strlen(o);
 			if (len + (len ? 1 : 0) + ol >= sizeof out->data)
-				return volt_err(err, E2BIG, "options[%zu] %s: mount data longer than %d bytes", i,
-						o, VOLT_MOUNT_DATA_MAX - 1);
+				return volt_err(err, E2BIG,
+						"options[%zu] %s: mount data longer than %d bytes", i, o,
+						VOLT_MOUNT_DATA_MAX - 1);
 			if (len)
 				out->data[len++] = ',';
 			memcpy(out->data + len, o, ol + 1);
@@ -125,9 +126,9 @@ int volt_mount_locked_flags(int fd, unsigned long *out, struct volt_error *err)
 	static const struct {
 		unsigned long st, ms;
 	} map[] = {
-		{ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},       {ST_NODEV, MS_NODEV},
-		{ST_NOEXEC, MS_NOEXEC},     {ST_NOATIME, MS_NOATIME},     {ST_NODIRATIME, MS_NODIRATIME},
-		{ST_RELATIME, MS_RELATIME},
+	    {ST_RDONLY, MS_RDONLY},	{ST_NOSUID, MS_NOSUID},	  {ST_NODEV, MS_NODEV},
+	    {ST_NOEXEC, MS_NOEXEC},	{ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},
+	    {ST_RELATIME, MS_RELATIME},
 	};
 	struct statvfs sv;
 	if (fstatvfs(fd, &sv) < 0)

@@ -96,8 +96,9 @@ static int remount_fd(int fd, const struct volt_mount_opts *mo, struct volt_erro
 	return volt_mount_remount_bind(fd, volt_fd_target(fd, true, NULL, buf, sizeof buf), mo, err);
 }
 
-static int mount_bind(int rootfd, const char *where, size_t i, const struct oci_mount *m, const struct volt_mount_opts *mo,
-		      const struct volt_rootfs_opts *o, struct volt_error *err)
+static int mount_bind(int rootfd, const char *where, size_t i, const struct oci_mount *m,
+		      const struct volt_mount_opts *mo, const struct volt_rootfs_opts *o,
+		      struct volt_error *err)
 {
 	if (!m->source || !*m->source)
 		return volt_err(err, EINVAL, "mounts[%zu].source: required for a bind mount", i);
@@ -118,13 +119,14 @@ static int mount_bind(int rootfd, const char *where, size_t i, const struct oci_
 		return volt_err(err, errno, "mounts[%zu].source %s", i, src);
 	bool isdir = S_ISDIR(st.st_mode);
 
-	_cleanup_close_ int dfd = volt_mkdir_in_root_ex(rootfd, m->destination, !isdir, isdir ? 0755 : 0644, 0, err);
+	_cleanup_close_ int dfd =
+	    volt_mkdir_in_root_ex(rootfd, m->destination, !isdir, isdir ? 0755 : 0644, 0, err);
 	if (dfd < 0)
 		return volt_err_ctx(err, "%s", where);
 	char sbuf[FDPATH_MAX], dbuf[FDPATH_MAX];
-	bool proc_ok = volt_proc_fd_usable();
-	if (mount(volt_fd_target(sfd, proc_ok, src, sbuf, sizeof sbuf), volt_fd_target(dfd, true, NULL, dbuf, sizeof dbuf),
-		  NULL, MS_BIND | (mo->flags & MS_REC), NULL) < 0)
+	if (mount(volt_fd_target(sfd, true, NULL, sbuf, sizeof sbuf),
+		  volt_fd_target(dfd, true, NULL, dbuf, sizeof dbuf), NULL, MS_BIND | (mo->flags & MS_REC),
+		  NULL) < 0)
 		return volt_err(err, errno, "%s: bind %s", where, src);
 
 	if (!volt_mount_bind_needs_remount(mo) && !mo->propagation)
@@ -141,12 +143,13 @@ static int mount_bind(int rootfd, const char *where, size_t i, const struct oci_
 
 /* The generic case: mount(source, dest, type, flags, data), then
  * propagation. proc and sysfs targets may not be symlinks at all. */
-static int mount_fs(int rootfd, const char *where, const struct oci_mount *m, const char *type, const char *source,
-		    const struct volt_mount_opts *mo, const struct volt_rootfs_opts *o, struct volt_error *err)
+static int mount_fs(int rootfd, const char *where, const struct oci_mount *m, const char *type,
+		    const char *source, const struct volt_mount_opts *mo, const struct volt_rootfs_opts *o,
+		    struct volt_error *err)
 {
 	bool kernfs = streq(type, "proc") || streq(type, "sysfs");
 	_cleanup_close_ int dfd =
-		volt_mkdir_in_root_ex(rootfd, m->destination, false, 0755, kernfs ? VOLT_NO_SYMLINKS : 0, err);
+	    volt_mkdir_in_root_ex(rootfd, m->destination, false, 0755, kernfs ? VOLT_NO_SYMLINKS : 0, err);
 	if (dfd < 0)
 		return volt_err_ctx(err, "%s", where);
 	char dbuf[FDPATH_MAX];
@@ -235,8 +238,9 @@ static bool mountinfo_fields(char *line, char **mnt, char **fstype, char **super
  * hierarchy, named like the host's directory. Inside a cgroup namespace those
  * show the container's own cgroup as root; without one they would show the
  * host's whole tree, so the mount is skipped. */
-static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_config *c, const struct oci_mount *m,
-			   const struct volt_mount_opts *mo, struct volt_error *err)
+static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_config *c,
+			   const struct oci_mount *m, const struct volt_mount_opts *mo,
+			   struct volt_error *err)
 {
 	if (!has_cgroupns(c))
 		return 0;
@@ -277,12 +281,14 @@ static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_confi
 		char opts[256], hbuf[FDPATH_MAX];
 		cgroup_v1_opts(super, opts, sizeof opts);
 		const char *t = volt_fd_target(hfd, true, NULL, hbuf, sizeof hbuf);
-		int r = v2 ? mount("cgroup2", t, "cgroup2", flags, NULL) : mount("cgroup", t, "cgroup", flags, opts);
+		int r = v2 ? mount("cgroup2", t, "cgroup2", flags, NULL)
+			   : mount("cgroup", t, "cgroup", flags, opts);
 		if (r < 0)
 			return volt_err(err, errno, "%s: mount cgroup %s (%s)", where, name,
 					v2 ? "cgroup2" : opts);
 		if (mo->flags & MS_RDONLY) {
-			_cleanup_close_ int mfd = openat(tfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int mfd =
+			    openat(tfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (mfd < 0 || mount(NULL, volt_fd_target(mfd, true, NULL, hbuf, sizeof hbuf), NULL,
 					     MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) < 0)
 				return volt_err(err, errno, "%s: remount cgroup %s read-only", where, name);
@@ -298,7 +304,8 @@ static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_confi
 }
 
 static int mount_cgroup(int rootfd, const char *where, const struct oci_config *c, const struct oci_mount *m,
-			const struct volt_mount_opts *mo, const struct volt_rootfs_opts *o, struct volt_error *err)
+			const struct volt_mount_opts *mo, const struct volt_rootfs_opts *o,
+			struct volt_error *err)
 {
 	struct statfs sfs;
 	if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)

@@ -13,16 +13,17 @@
 #define VOLT_MOUNT_DATA_MAX 4096
 
 struct volt_mount_opts {
-	unsigned long flags;       /* MS_* to set (MS_BIND, MS_REC for bind/rbind included) */
-	unsigned long clear;       /* MS_* explicitly cleared: "rw", "suid", "dev", "exec", ... */
-	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), 0: none */
-	bool bind;                 /* "bind" or "rbind" seen */
+	unsigned long flags;		/* MS_* to set (MS_BIND, MS_REC for bind/rbind included) */
+	unsigned long clear;		/* MS_* explicitly cleared: "rw", "suid", "dev", "exec", ... */
+	unsigned long propagation;	/* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), 0: none */
+	bool bind;			/* "bind" or "rbind" seen */
 	char data[VOLT_MOUNT_DATA_MAX]; /* the unknown options joined with ',' ("size=64k,mode=755") */
 };
 
 /* Parse the options of one mount. Later options win over earlier ones
  * ("ro,rw" is rw). Fails with E2BIG when the data string does not fit. */
-int volt_mount_options_parse(const struct oci_strv *opts, struct volt_mount_opts *out, struct volt_error *err);
+int volt_mount_options_parse(const struct oci_strv *opts, struct volt_mount_opts *out,
+			     struct volt_error *err);
 
 /* "rslave" -> MS_SLAVE|MS_REC, ... ; 0 when name is not a propagation. */
 unsigned long volt_mount_propagation_flag(const char *name);
@@ -38,7 +39,8 @@ int volt_mount_locked_flags(int fd, unsigned long *out, struct volt_error *err);
  * whose root is fd, named target for mount(2). Keeps the flags of the mount
  * the options do not explicitly undo, and all locked ones when the kernel
  * refuses (EPERM in a user namespace). */
-int volt_mount_remount_bind(int fd, const char *target, const struct volt_mount_opts *mo, struct volt_error *err);
+int volt_mount_remount_bind(int fd, const char *target, const struct volt_mount_opts *mo,
+			    struct volt_error *err);
 
 struct volt_rootfs_opts;
 

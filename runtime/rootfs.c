@@ -28,7 +28,8 @@ static int root_propagation(const struct oci_config *c, unsigned long *out, stru
 int volt_rootfs_prepare(const struct oci_config *c, const struct volt_rootfs_opts *o, struct volt_error *err)
 {
 	if (!o->rootfs || o->rootfs[0] != '/')
-		return volt_err(err, EINVAL, "root.path %s: must be an absolute path", o->rootfs ? o->rootfs : "");
+		return volt_err(err, EINVAL, "root.path %s: must be an absolute path",
+				o->rootfs ? o->rootfs : "");
 	unsigned long prop;
 	if (root_propagation(c, &prop, err) < 0)
 		return -1;

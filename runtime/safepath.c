@@ -23,8 +23,8 @@ _Static_assert(VOLT_NO_SYMLINKS == RESOLVE_NO_SYMLINKS, "VOLT_NO_SYMLINKS must m
 static int openat2_retry(int dirfd, const char *path, int flags, uint64_t resolve)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = resolve,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .resolve = resolve,
 	};
 	/* EAGAIN: a concurrent rename raced the RESOLVE_IN_ROOT walk; the
 	 * kernel asks us to try again. */
@@ -85,7 +85,8 @@ int volt_mkdir_in_root_ex(int rootfd, const char *path, bool as_file, int mode, 
 			rest++;
 		bool last = !*rest;
 
-		int next = openat2_retry(rootfd, buf, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra);
+		int next =
+		    openat2_retry(rootfd, buf, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra);
 		if (next < 0 && errno != ENOENT)
 			return volt_open_in_root_ex(rootfd, buf, O_PATH, extra, err);
 		if (next < 0) {

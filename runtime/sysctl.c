@@ -54,7 +54,8 @@ int volt_sysctl_apply(const struct oci_map *sysctl, struct volt_error *err)
 		return 0;
 	_cleanup_close_ int procfd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (procfd < 0 || !fd_is_proc(procfd))
-		return volt_err(err, procfd < 0 ? errno : ENOENT, "linux.sysctl.%s: /proc is not a procfs mount",
+		return volt_err(err, procfd < 0 ? errno : ENOENT,
+				"linux.sysctl.%s: /proc is not a procfs mount",
 				sysctl->v[0].key ? sysctl->v[0].key : "");
 	for (size_t i = 0; i < sysctl->n; i++) {
 		const char *key = sysctl->v[i].key, *val = sysctl->v[i].value ? sysctl->v[i].value : "";
@@ -65,8 +66,9 @@ int volt_sysctl_apply(const struct oci_map *sysctl, struct volt_error *err)
 		/* Beneath /proc with no symlink and no mount crossing: a mount
 		 * over a /proc/sys file cannot redirect the write. */
 		struct open_how how = {
-			.flags = O_WRONLY | O_NOCTTY | O_CLOEXEC,
-			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		    .flags = O_WRONLY | O_NOCTTY | O_CLOEXEC,
+		    .resolve =
+			RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 		};
 		_cleanup_close_ int fd = (int)syscall(SYS_openat2, procfd, rel, &how, sizeof how);
 		if (fd < 0)

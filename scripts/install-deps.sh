@@ -8,7 +8,7 @@ PACKAGES=(
 	build-essential pkg-config
 	libyajl-dev libseccomp-dev libcap-dev libnftnl-dev libmnl-dev libssl-dev
 	busybox-static bats jq clang iproute2
-	coreutils util-linux procps
+	procps
 )
 
 missing=()

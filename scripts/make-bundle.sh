@@ -37,8 +37,8 @@ if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] &&
 fi
 
 new="$dir.new.$$"
-trap 'rm -rf "$new"' EXIT
-rm -rf "$new"
+trap 'rm -rf --one-file-system "$new"' EXIT
+rm -rf --one-file-system "$new"
 rootfs="$new/rootfs"
 mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,root,var,run,tmp}
 chmod 1777 "$rootfs/tmp"
@@ -170,7 +170,7 @@ if command -v jq >/dev/null; then
 fi
 
 printf '%s\n' "$stamp" >"$new/.stamp"
-rm -rf "$dir"
+rm -rf --one-file-system "$dir"
 mv "$new" "$dir"
 trap - EXIT
 echo "make-bundle: $dir ready ($(find "$dir/rootfs" -type l | wc -l) applet links)"

@@ -35,13 +35,13 @@ static void test_options(void)
 
 	char *a[] = {"nosuid", "noexec", "nodev", "ro", "relatime", NULL};
 	check(parse(&mo, &err, a) == 0 &&
-		      mo.flags == (MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY | MS_RELATIME) && !mo.bind &&
-		      !mo.propagation && mo.data[0] == '\0',
+		  mo.flags == (MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY | MS_RELATIME) && !mo.bind &&
+		  !mo.propagation && mo.data[0] == '\0',
 	      "plain flags set, no data");
 
 	char *b[] = {"ro", "rw", "nosuid", "suid", "dev", "exec", "atime", NULL};
 	check(parse(&mo, &err, b) == 0 && mo.flags == 0 &&
-		      mo.clear == (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME),
+		  mo.clear == (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME),
 	      "later clear options win and are recorded");
 
 	char *c[] = {"rw", "ro", NULL};
@@ -50,7 +50,7 @@ static void test_options(void)
 
 	char *d[] = {"rbind", "rprivate", NULL};
 	check(parse(&mo, &err, d) == 0 && mo.bind && mo.flags == (MS_BIND | MS_REC) &&
-		      mo.propagation == (MS_PRIVATE | MS_REC),
+		  mo.propagation == (MS_PRIVATE | MS_REC),
 	      "rbind + rprivate");
 
 	char *e[] = {"bind", "shared", "slave", NULL};
@@ -59,7 +59,7 @@ static void test_options(void)
 
 	char *f[] = {"nosuid", "size=65536k", "mode=755", "nodev", "uid=5", NULL};
 	check(parse(&mo, &err, f) == 0 && strcmp(mo.data, "size=65536k,mode=755,uid=5") == 0 &&
-		      mo.flags == (MS_NOSUID | MS_NODEV),
+		  mo.flags == (MS_NOSUID | MS_NODEV),
 	      "tmpfs data string built from size=/mode=/uid=");
 
 	char *g[] = {"newinstance", "ptmxmode=0666", "mode=0620", "gid=5", "noexec", NULL};
@@ -71,8 +71,8 @@ static void test_options(void)
 
 	char *i[] = {"sync", "dirsync", "mand", "noatime", "nodiratime", "strictatime", "remount", NULL};
 	check(parse(&mo, &err, i) == 0 &&
-		      mo.flags == (MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_NOATIME | MS_NODIRATIME |
-				   MS_STRICTATIME | MS_REMOUNT),
+		  mo.flags == (MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_NOATIME | MS_NODIRATIME |
+			       MS_STRICTATIME | MS_REMOUNT),
 	      "sync/dirsync/mand/atime family/remount flags");
 
 	char *j[] = {"unbindable", NULL};
@@ -100,13 +100,13 @@ static void test_options(void)
 	check(!volt_mount_bind_needs_remount(&mo), "rbind alone needs no remount pass");
 
 	check(volt_mount_propagation_flag("rslave") == (MS_SLAVE | MS_REC) &&
-		      volt_mount_propagation_flag("private") == MS_PRIVATE &&
-		      volt_mount_propagation_flag("ro") == 0 && volt_mount_propagation_flag("bogus") == 0,
+		  volt_mount_propagation_flag("private") == MS_PRIVATE &&
+		  volt_mount_propagation_flag("ro") == 0 && volt_mount_propagation_flag("bogus") == 0,
 	      "propagation names");
 
 	check(volt_mount_dest_is("/dev", "/dev") && volt_mount_dest_is("//dev/", "/dev") &&
-		      !volt_mount_dest_is("/dev/shm", "/dev") && !volt_mount_dest_is("/de", "/dev") &&
-		      volt_mount_dest_is("/dev//shm", "/dev/shm"),
+		  !volt_mount_dest_is("/dev/shm", "/dev") && !volt_mount_dest_is("/de", "/dev") &&
+		  volt_mount_dest_is("/dev//shm", "/dev/shm"),
 	      "destination comparison ignores extra slashes");
 }
 
@@ -115,18 +115,18 @@ static void test_sysctl(void)
 	char buf[256];
 	struct volt_error err = {0};
 	check(volt_sysctl_key_path("net.ipv4.ip_forward", buf, sizeof buf, &err) == 0 &&
-		      strcmp(buf, "net/ipv4/ip_forward") == 0,
+		  strcmp(buf, "net/ipv4/ip_forward") == 0,
 	      "sysctl key dots become slashes");
 	check(volt_sysctl_key_path("kernel.shm_rmid_forced", buf, sizeof buf, &err) == 0 &&
-		      strcmp(buf, "kernel/shm_rmid_forced") == 0,
+		  strcmp(buf, "kernel/shm_rmid_forced") == 0,
 	      "sysctl underscore key");
 	check(volt_sysctl_key_path("net/../../etc", buf, sizeof buf, &err) < 0 &&
-		      strstr(err.msg, "linux.sysctl.net/../../etc") != NULL,
+		  strstr(err.msg, "linux.sysctl.net/../../etc") != NULL,
 	      "sysctl key with / refused, error names the key");
 	check(volt_sysctl_key_path("net..x", buf, sizeof buf, &err) < 0, "sysctl key with .. refused");
 	check(volt_sysctl_key_path("", buf, sizeof buf, &err) < 0, "empty sysctl key refused");
 	check(volt_sysctl_key_path(".net", buf, sizeof buf, &err) < 0 &&
-		      volt_sysctl_key_path("net.", buf, sizeof buf, &err) < 0,
+		  volt_sysctl_key_path("net.", buf, sizeof buf, &err) < 0,
 	      "leading/trailing dot refused");
 	check(volt_sysctl_key_path("kernel.domainname", buf, 8, &err) < 0 && err.errnum == ENAMETOOLONG,
 	      "sysctl key too long for buffer");
@@ -158,11 +158,20 @@ static void test_devices(void)
 	check(volt_device_validate(&dir, 0, &err) < 0, "device path ending in / refused");
 	struct oci_device dots = {.path = "/dev/..", .type = 'c', .major = 1, .minor = 3};
 	check(volt_device_validate(&dots, 0, &err) < 0, "device path .. refused");
-	struct oci_device fm = {
-		.path = "/dev/x", .type = 'c', .major = 1, .minor = 3, .has_file_mode = true, .file_mode = 0060666};
-	check(volt_device_validate(&fm, 0, &err) < 0, "fileMode with block type bits on a char device refused");
-	struct oci_device fm2 = {
-		.path = "/dev/x", .type = 'c', .major = 1, .minor = 3, .has_file_mode = true, .file_mode = 0020666};
+	struct oci_device fm = {.path = "/dev/x",
+				.type = 'c',
+				.major = 1,
+				.minor = 3,
+				.has_file_mode = true,
+				.file_mode = 0060666};
+	check(volt_device_validate(&fm, 0, &err) < 0,
+	      "fileMode with block type bits on a char device refused");
+	struct oci_device fm2 = {.path = "/dev/x",
+				 .type = 'c',
+				 .major = 1,
+				 .minor = 3,
+				 .has_file_mode = true,
+				 .file_mode = 0020666};
 	check(volt_device_validate(&fm2, 0, &err) == 0, "fileMode with matching type bits accepted");
 }
 

@@ -1,0 +1,97 @@
+# Extra helpers for the lifecycle, config, namespace/filesystem and terminal
+# suites (10-*.bats .. 40-*.bats). Load after helpers:
+#
+#   load helpers
+#   load lifecycle-helpers
+
+# shellcheck disable=SC2016
+
+CG_HIERARCHIES="memory pids unified"
+
+# True when no hierarchy holds the container's default cgroup /volt/<id>.
+cgroup_gone() {
+	local h
+	for h in $CG_HIERARCHIES; do
+		if [ -e "/sys/fs/cgroup/$h/volt/$1" ]; then
+			echo "cgroup_gone: /sys/fs/cgroup/$h/volt/$1 still exists" >&2
+			return 1
+		fi
+	done
+}
+
+# True when every hierarchy holds /volt/<id>.
+cgroup_exists() {
+	local h
+	for h in $CG_HIERARCHIES; do
+		if [ ! -d "/sys/fs/cgroup/$h/volt/$1" ]; then
+			echo "cgroup_exists: /sys/fs/cgroup/$h/volt/$1 is missing" >&2
+			return 1
+		fi
+	done
+}
+
+# Number of mounts in the test's (host) mount namespace.
+host_mounts() {
+	wc -l </proc/self/mountinfo
+}
+
+# Bind-mount host directory SRC at DEST in the container (read-write unless
+# a third argument "ro" is given).
+add_bind() {
+	local opts='["rbind"]'
+	[ "${3:-}" = ro ] && opts='["rbind", "ro"]'
+	cfg --arg s "$1" --arg d "$2" --argjson o "$opts" \
+		'.mounts += [{destination: $d, type: "bind", source: $s, options: $o}]'
+}
+
+# Drop the namespace TYPE from linux.namespaces.
+drop_ns() {
+	cfg --arg t "$1" '.linux.namespaces |= map(select(.type != $t))'
+}
+
+# Poll until FILE exists (TIMEOUT seconds, default 5).
+wait_file() {
+	local f=$1 timeout=${2:-5}
+	local deadline=$((SECONDS + timeout))
+	until [ -e "$f" ]; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "wait_file: $f did not appear after ${timeout}s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# Poll until PID is gone or a zombie (TIMEOUT seconds, default 5).
+wait_pid_dead() {
+	local pid=$1 timeout=${2:-5}
+	local deadline=$((SECONDS + timeout))
+	while pid_alive "$pid"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "wait_pid_dead: $pid still alive after ${timeout}s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# The inode of /proc/PID/ns/TYPE, e.g. "net:[4026531840]".
+ns_of() {
+	readlink "/proc/$1/ns/$2"
+}
+
+# A config must fail to create: exit 1, MESSAGE in the output, and nothing
+# left behind (state dir, cgroup dir, host mounts). Call through `run`-less:
+#   expect_create_fails "process.args"
+expect_create_fails() {
+	local want=$1 before after
+	before=$(host_mounts)
+	run volt create --bundle "$BUNDLE" "$ID"
+	after=$(host_mounts)
+	echo "status=$status output=$output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$want"* ]]
+	[ ! -e "$ROOT/$ID" ]
+	cgroup_gone "$ID"
+	[ "$before" -eq "$after" ]
+}
