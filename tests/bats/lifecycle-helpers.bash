@@ -89,9 +89,12 @@ expect_create_fails() {
 	run volt create --bundle "$BUNDLE" "$ID"
 	after=$(host_mounts)
 	echo "status=$status output=$output" >&2
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"$want"* ]]
-	[ ! -e "$ROOT/$ID" ]
-	cgroup_gone "$ID"
-	[ "$before" -eq "$after" ]
+	[ "$status" -eq 1 ] || return 1
+	[[ "$output" == *"$want"* ]] || return 1
+	[ ! -e "$ROOT/$ID" ] || return 1
+	cgroup_gone "$ID" || return 1
+	[ "$before" -eq "$after" ] || {
+		echo "expect_create_fails: host mounts $before -> $after" >&2
+		return 1
+	}
 }
