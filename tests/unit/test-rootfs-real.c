@@ -564,6 +564,37 @@ static void scenario_userns(const struct fixture *f)
 		       "linux.devices entry bound from the host");
 }
 
+static void scenario_no_pivot(const struct fixture *f)
+{
+	struct oci_mount mounts[] = {{"/proc", "proc", "proc", STRV("nosuid")}};
+	struct oci_config c = {.root = {.path = "rootfs"},
+			       .mounts = mounts,
+			       .n_mounts = 1,
+			       .linux = {.rootfs_propagation = "shared"}};
+	struct volt_rootfs_opts o = {.rootfs = f->rootfs, .bundle = f->base, .no_pivot = true};
+	struct volt_error err = {0};
+	int r = volt_rootfs_prepare(&c, &o, &err);
+	if (r == 0)
+		r = volt_rootfs_pivot(&c, &o, &err);
+	if (r == 0)
+		r = volt_rootfs_finalize(&c, &o, &err);
+	report(r == 0, "prepare+move+chroot+finalize%s%s", r ? ": " : "", r ? err.msg : "");
+	if (r)
+		return;
+	report(access("/VOLT_ROOT_MARKER", F_OK) == 0, "/ is the rootfs (marker file)");
+	FILE *mi = fopen("/proc/self/mountinfo", "re");
+	char line[512];
+	bool shared = false;
+	while (mi && fgets(line, sizeof line, mi)) {
+		char mnt[256];
+		if (sscanf(line, "%*s %*s %*s %*s %255s", mnt) == 1 && !strcmp(mnt, "/"))
+			shared = strstr(line, " shared:") != NULL;
+	}
+	if (mi)
+		fclose(mi);
+	report(shared, "rootfsPropagation shared applied to /");
+}
+
 /* Bad options surface with the field named. */
 static void scenario_errors(const struct fixture *f)
 {
@@ -611,6 +642,7 @@ int main(void)
 	run_child("escape-proc", CLONE_NEWNS, scenario_escape_proc, &f);
 	run_child("errors", CLONE_NEWNS, scenario_errors, &f);
 	run_child("userns", CLONE_NEWNS, scenario_userns, &f);
+	run_child("no-pivot", CLONE_NEWNS, scenario_no_pivot, &f);
 	check(mountinfo_lines() == before, "host mount table unchanged after all scenarios");
 	check(escape_intact(&f) && escape_empty_besides_marker(&f), "host escape dir untouched");
 	struct statfs s;
