@@ -51,6 +51,31 @@ struct oci_capabilities {
 	struct oci_strv bounding, effective, inheritable, permitted, ambient;
 };
 
+/* process.landlock, in the shape proposed for the runtime-spec (PR #1241).
+ * Access masks are the kernel's LANDLOCK_ACCESS_* bits: names are mapped at
+ * parse time, integers are taken as they are. */
+struct oci_landlock_path_rule {
+	uint64_t allowed_access;
+	struct oci_strv paths;
+};
+
+struct oci_landlock_port_rule {
+	uint64_t allowed_access;
+	uint64_t *ports;
+	size_t n_ports;
+};
+
+struct oci_landlock {
+	bool present;
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	struct oci_landlock_path_rule *path_beneath;
+	size_t n_path_beneath;
+	struct oci_landlock_port_rule *network_port;
+	size_t n_network_port;
+	bool enable_best_effort; /* absent means true */
+};
+
 struct oci_process {
 	bool terminal;
 	bool has_console_size;
@@ -68,6 +93,7 @@ struct oci_process {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	char *selinux_label;
+	struct oci_landlock landlock;
 };
 
 struct oci_root {

@@ -69,7 +69,7 @@ static int set_flag(cap_t c, cap_flag_t flag, uint64_t mask)
 	return 0;
 }
 
-int volt_caps_apply_sets(const struct volt_caps *caps, struct volt_error *err)
+int volt_caps_set(const struct volt_caps *caps, struct volt_error *err)
 {
 	cap_t c = cap_init();
 	if (!c)
@@ -81,8 +81,28 @@ int volt_caps_apply_sets(const struct volt_caps *caps, struct volt_error *err)
 	else if (cap_set_proc(c) < 0)
 		r = volt_err(err, errno, "process.capabilities: set effective/permitted/inheritable");
 	cap_free(c);
-	if (r < 0)
-		return r;
+	return r;
+}
+
+int volt_caps_current_permitted(uint64_t *mask, struct volt_error *err)
+{
+	cap_t c = cap_get_proc();
+	if (!c)
+		return volt_err(err, errno, "cap_get_proc");
+	*mask = 0;
+	for (int cap = 0; cap < 64 && cap < (int)cap_max_bits(); cap++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		if (cap_get_flag(c, cap, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+			*mask |= 1ULL << cap;
+	}
+	cap_free(c);
+	return 0;
+}
+
+int volt_caps_apply_sets(const struct volt_caps *caps, struct volt_error *err)
+{
+	if (volt_caps_set(caps, err) < 0)
+		return -1;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return volt_err(err, errno, "process.capabilities.ambient: clear");
 	for (int cap = 0; cap < 64; cap++) {

@@ -25,4 +25,10 @@ int volt_caps_apply_bounding(const struct volt_caps *caps, struct volt_error *er
  * inheritable, then raise ambient. */
 int volt_caps_apply_sets(const struct volt_caps *caps, struct volt_error *err);
 
+/* Set effective/permitted/inheritable exactly (no ambient change). */
+int volt_caps_set(const struct volt_caps *caps, struct volt_error *err);
+
+/* The calling thread's permitted set. */
+int volt_caps_current_permitted(uint64_t *mask, struct volt_error *err);
+
 #endif

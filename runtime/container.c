@@ -19,6 +19,8 @@
 #include "hooks.h"
 #include "oci/cleanup.h"
 #include "oci/names.h"
+#include "profiles.h"
+#include "userns-auto.h"
 
 unsigned long long volt_proc_start_time(pid_t pid, bool *zombie)
 {
@@ -201,6 +203,8 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 		return volt_err(err, -EINVAL, "process: missing required field");
 	if (resolve_paths(o, c, bundle, rootfs, err) < 0)
 		return -1;
+	if (volt_profiles_apply(c, err) < 0)
+		return -1;
 
 	if (mkdir_p(ctx->root, 0700) < 0)
 		return volt_err(err, errno, "state root %s", ctx->root);
@@ -238,6 +242,8 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	bool cg_made = false;
 	int pidfd = -1;
 	const struct volt_backend_ops *be = volt_backend_find(st.backend);
+	if (volt_userns_auto_apply(ctx->root, o->id, c, err) < 0)
+		goto fail;
 	if (volt_cgroup_init(&cg, ctx->cgroup_root, c->linux.cgroups_path, o->id, err) < 0)
 		goto fail;
 	if (cg.ops->create(&cg, err) < 0)
@@ -279,6 +285,7 @@ fail:;
 	struct volt_error ignored;
 	if (cg_made)
 		volt_cgroup_kill_and_destroy(&cg, &ignored);
+	volt_userns_auto_release(ctx->root, o->id);
 	remove_state_dir(ctx, dirfd, o->id);
 	return -1;
 }
@@ -372,6 +379,7 @@ int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force
 	struct volt_error cerr;
 	bool have_cfg = load_config_copy(&c, &cfg, &cerr) == 0;
 	remove_state_dir(ctx, c.dirfd, id);
+	volt_userns_auto_release(ctx->root, id);
 	if (have_cfg && cfg->hooks[OCI_HOOK_POSTSTOP].n) {
 		_cleanup_free_ char *json = NULL;
 		if (volt_state_to_json(&c.state, VOLT_STATUS_STOPPED, false, &json, &cerr) == 0)

@@ -18,6 +18,7 @@
 #include "oci/cleanup.h"
 #include "process.h"
 #include "rootfs.h"
+#include "security.h"
 #include "sync.h"
 #include "terminal.h"
 
@@ -62,7 +63,8 @@ static int setup_console(struct volt_init_args *a, struct volt_error *err)
 }
 
 /* Up to READY: namespaces, filesystem, hooks, terminal, the executable. */
-static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_error *err)
+static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_security *sec,
+			struct volt_error *err)
 {
 	const struct oci_config *c = a->config;
 	struct volt_sync_msg m;
@@ -123,7 +125,9 @@ static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_
 		if (fd < 0 || write(fd, buf, (size_t)n) != n)
 			return volt_err(err, errno, "process.oomScoreAdj %d", c->process.oom_score_adj);
 	}
-	return volt_process_find_exec(&c->process, exec_path, err);
+	if (volt_process_find_exec(&c->process, exec_path, err) < 0)
+		return -1;
+	return volt_security_prepare(c, sec, err);
 }
 
 /* Block until `start` connects to exec.sock; the connection is close-on-exec,
@@ -149,9 +153,10 @@ _Noreturn void volt_init_run(struct volt_init_args *a)
 {
 	struct volt_error err = {0};
 	_cleanup_free_ char *path = NULL;
+	struct volt_security sec = {.audit_fd = -1, .landlock_fd = -1};
 	/* Die with the runtime while it still owns us (create is in progress). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (init_prepare(a, &path, &err) < 0) {
+	if (init_prepare(a, &path, &sec, &err) < 0) {
 		volt_sync_send(a->sync_fd, VOLT_SYNC_ERROR, 0, &err);
 		_exit(1);
 	}
@@ -168,7 +173,7 @@ _Noreturn void volt_init_run(struct volt_init_args *a)
 	int status = 1;
 	if (run_hooks(a, OCI_HOOK_START_CONTAINER, VOLT_STATUS_CREATED, &err) < 0)
 		goto fail;
-	if (volt_process_apply(&a->config->process, a->preserve_fds, &err) < 0)
+	if (volt_process_apply(&a->config->process, a->preserve_fds, &sec, a->state, &err) < 0)
 		goto fail;
 	volt_process_exec(&a->config->process, path, &err);
 	status = err.errnum == ENOENT ? 127 : err.errnum == EACCES ? 126 : 1;

@@ -100,7 +100,7 @@ static int apply_rlimits(const struct oci_process *p, struct volt_error *err)
 	return 0;
 }
 
-static int apply_user(const struct oci_process *p, const struct volt_caps *caps, struct volt_error *err)
+static int apply_ids(const struct oci_process *p, struct volt_error *err)
 {
 	const struct oci_user *u = &p->user;
 	size_t ng = u->n_additional_gids;
@@ -119,7 +119,20 @@ static int apply_user(const struct oci_process *p, const struct volt_caps *caps,
 		return volt_err(err, errno, "process.user.uid %u", u->uid);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return volt_err(err, errno, "prctl(PR_SET_KEEPCAPS)");
-	return volt_caps_apply_sets(caps, err);
+	return 0;
+}
+
+/* Without no_new_privs, installing seccomp and Landlock needs CAP_SYS_ADMIN
+ * in effect: the uid change cleared the effective set, take it back from
+ * the still full permitted set for this step only. */
+static int raise_effective(struct volt_error *err)
+{
+	struct volt_caps all = {0};
+	if (volt_caps_current_permitted(&all.permitted, err) < 0)
+		return -1;
+	all.effective = all.permitted;
+	all.inheritable = 0;
+	return volt_caps_set(&all, err);
 }
 
 static int enter_cwd(const char *cwd, struct volt_error *err)
@@ -134,7 +147,8 @@ static int enter_cwd(const char *cwd, struct volt_error *err)
 	return 0;
 }
 
-int volt_process_apply(const struct oci_process *p, int preserve_fds, struct volt_error *err)
+int volt_process_apply(const struct oci_process *p, int preserve_fds, struct volt_security *sec,
+		       const struct volt_state *st, struct volt_error *err)
 {
 	struct volt_caps caps;
 	if (volt_caps_parse(&p->capabilities, &caps, err) < 0)
@@ -144,15 +158,25 @@ int volt_process_apply(const struct oci_process *p, int preserve_fds, struct vol
 	if (volt_caps_apply_bounding(&caps, err) < 0)
 		return -1;
 	umask(p->user.has_umask ? (mode_t)p->user.umask : 022);
-	if (apply_user(p, &caps, err) < 0)
+	if (apply_ids(p, err) < 0)
 		return -1;
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return volt_err(err, errno, "process.noNewPrivileges");
 	if (enter_cwd(p->cwd, err) < 0)
 		return -1;
 	/* Every fd the runtime holds must not reach the workload (CVE-2024-21626 class). */
 	if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return volt_err(err, errno, "close_range");
+	if (!p->no_new_privileges && sec) {
+		if (raise_effective(err) < 0 || volt_security_apply(sec, st, err) < 0)
+			return -1;
+	}
+	if (volt_caps_apply_sets(&caps, err) < 0)
+		return -1;
+	if (p->no_new_privileges) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			return volt_err(err, errno, "process.noNewPrivileges");
+		if (sec && volt_security_apply(sec, st, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -20,7 +20,14 @@ struct volt_command {
 };
 
 extern const struct volt_command cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete, cmd_list,
-	cmd_spec, cmd_features, cmd_ps;
+	cmd_spec, cmd_features, cmd_ps, cmd_security;
+
+/* `volt-run security SUB ...`: each subcommand in its own file. argv[0] is SUB. */
+int cli_security_log(struct volt_ctx *ctx, int argc, char **argv);
+int cli_security_profile(struct volt_ctx *ctx, int argc, char **argv);
+int cli_security_inspect(struct volt_ctx *ctx, int argc, char **argv);
+int cli_security_audit(struct volt_ctx *ctx, int argc, char **argv);
+int cli_security_check(struct volt_ctx *ctx, int argc, char **argv);
 
 /* Log err (to --log, and to stderr when the log is elsewhere); returns 1. */
 int cli_fail(const struct volt_ctx *ctx, const struct volt_error *err);

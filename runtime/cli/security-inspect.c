@@ -1,0 +1,11 @@
+/* Placeholder until implemented: says so clearly. */
+#include <errno.h>
+
+#include "cli.h"
+
+int cli_security_inspect(struct volt_ctx *ctx, int argc, char **argv)
+{
+	struct volt_error err;
+	volt_err(&err, -ENOSYS, "security inspect: not implemented yet");
+	return cli_fail(ctx, &err);
+}
