@@ -14,13 +14,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "hooks.h"
 #include "oci/cleanup.h"
 #include "process.h"
 #include "rootfs.h"
 #include "security.h"
 #include "sync.h"
-#include "terminal.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
@@ -35,31 +35,6 @@ static int run_hooks(struct volt_init_args *a, enum oci_hook_kind k, enum volt_s
 	if (volt_state_to_json(a->state, st, false, &json, err) < 0)
 		return -1;
 	return volt_hooks_run(l, k, json, err);
-}
-
-static int setup_console(struct volt_init_args *a, struct volt_error *err)
-{
-	int master = -1, slave = -1;
-	_cleanup_free_ char *slave_path = NULL;
-	if (volt_pty_open(&master, &slave, &slave_path, err) < 0)
-		return volt_err_ctx(err, "process.terminal");
-	_cleanup_close_ int m = master;
-	_cleanup_close_ int s = slave;
-	const struct oci_process *p = &a->config->process;
-	if (p->has_console_size && volt_pty_set_size(s, p->console_height, p->console_width, err) < 0)
-		return -1;
-	/* /dev/console is the pty slave, like every runtime does. */
-	int cfd = open("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (cfd >= 0) {
-		close(cfd);
-		if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
-			return volt_err(err, errno, "bind %s on /dev/console", slave_path);
-	}
-	if (volt_console_send(a->console_fd, m, err) < 0)
-		return volt_err_ctx(err, "--console-socket");
-	close(a->console_fd);
-	a->console_fd = -1;
-	return volt_pty_make_controlling(s, err);
 }
 
 /* Up to READY: namespaces, filesystem, hooks, terminal, the executable. */
@@ -111,10 +86,10 @@ static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_
 	if (volt_rootfs_pivot(c, &ro, err) < 0)
 		return -1;
 	if (c->process.terminal) {
-		if (a->console_fd < 0)
-			return volt_err(err, -EINVAL, "process.terminal: needs --console-socket");
-		if (setup_console(a, err) < 0)
+		if (volt_console_setup(a->console_fd, &c->process, true, err) < 0)
 			return -1;
+		close(a->console_fd);
+		a->console_fd = -1;
 	}
 	if (volt_rootfs_finalize(c, &ro, err) < 0)
 		return -1;

@@ -4,6 +4,7 @@
 #define VOLT_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "oci/error.h"
@@ -20,7 +21,7 @@ struct volt_command {
 };
 
 extern const struct volt_command cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete, cmd_list,
-	cmd_spec, cmd_features, cmd_ps, cmd_security;
+	cmd_spec, cmd_features, cmd_ps, cmd_security, cmd_exec;
 
 /* `volt-run security SUB ...`: each subcommand in its own file. argv[0] is SUB. */
 int cli_security_log(struct volt_ctx *ctx, int argc, char **argv);
@@ -44,5 +45,18 @@ bool cli_want_args(const struct volt_ctx *ctx, const struct volt_command *cmd, i
  * error (already reported), 1 if --help was printed, else 0. */
 int cli_parse_create(struct volt_ctx *ctx, const struct volt_command *cmd, int argc, char **argv,
 		     struct volt_create_opts *o, bool *detach);
+
+/* Foreground processes (run, exec): forwarding of signals, waiting. */
+struct cli_sigfwd {
+	sigset_t old;
+	int sfd;
+};
+void cli_sigfwd_begin(struct cli_sigfwd *f);
+void cli_sigfwd_end(struct cli_sigfwd *f);
+int cli_exit_code(int status);
+/* Proxy master (if >= 0), forward signals, reap pid; returns its exit code. */
+int cli_wait_process(const struct volt_ctx *ctx, pid_t pid, int pidfd, int master, struct cli_sigfwd *f);
+/* Take the pty master a container process sent over our own console socket, -1 if none. */
+int cli_take_master(int sock);
 
 #endif

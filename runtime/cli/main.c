@@ -11,7 +11,7 @@
 #include "runtime/sealed-exe.h"
 
 static const struct volt_command *const commands[] = {
-	&cmd_create, &cmd_start, &cmd_run, &cmd_state, &cmd_kill, &cmd_delete,
+	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
 	&cmd_list,   &cmd_ps,    &cmd_spec, &cmd_features, &cmd_security,
 };
 

@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,39 +11,6 @@
 #include "cli.h"
 #include "oci/cleanup.h"
 #include "runtime/terminal.h"
-
-/* Signals a foreground `run` passes on to the container's process. */
-static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGCONT, SIGTSTP};
-
-static int exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
-}
-
-/* Forward signals until the init exits; returns its wait status. */
-static int wait_forwarding(pid_t pid, int pidfd, int sfd)
-{
-	for (;;) {
-		struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof si) == sizeof si)
-				syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
-		}
-		if (p[0].revents)
-			break;
-	}
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return status;
-}
 
 static int run_main(struct volt_ctx *ctx, int argc, char **argv)
 {
@@ -66,29 +32,18 @@ static int run_main(struct volt_ctx *ctx, int argc, char **argv)
 	_cleanup_close_ int con_theirs = sv[1];
 	o.console_fd = con_theirs;
 
-	sigset_t mask, old;
-	sigemptyset(&mask);
-	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		sigaddset(&mask, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	struct cli_sigfwd fwd;
+	cli_sigfwd_begin(&fwd);
 
 	pid_t pid;
 	int pidfd_raw = -1;
 	if (volt_container_create(ctx, &o, &pid, &pidfd_raw, &err) < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		cli_sigfwd_end(&fwd);
 		return cli_fail(ctx, &err);
 	}
 	_cleanup_close_ int pidfd = pidfd_raw;
 	close(volt_steal_fd(&con_theirs));
-	_cleanup_close_ int master = -1;
-	if (con_ours >= 0) {
-		struct volt_error ignored;
-		int fd = -1;
-		struct pollfd p = {.fd = con_ours, .events = POLLIN};
-		if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN) && volt_console_recv(con_ours, &fd, &ignored) == 0)
-			master = fd;
-	}
+	_cleanup_close_ int master = cli_take_master(con_ours);
 	if (master >= 0 && detach) {
 		volt_err(&err, -EINVAL, "process.terminal: run --detach needs --console-socket");
 		struct volt_error ignored;
@@ -98,7 +53,7 @@ static int run_main(struct volt_ctx *ctx, int argc, char **argv)
 
 	int start_r = volt_container_start(ctx, o.id, &err);
 	if (detach) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		cli_sigfwd_end(&fwd);
 		if (start_r < 0) {
 			struct volt_error ignored;
 			volt_container_delete(ctx, o.id, true, &ignored);
@@ -108,20 +63,12 @@ static int run_main(struct volt_ctx *ctx, int argc, char **argv)
 	}
 	if (start_r < 0)
 		cli_fail(ctx, &err);
-	int status;
-	if (master >= 0 && start_r == 0) {
-		struct volt_error terr;
-		if (volt_tty_proxy(master, pidfd, &terr) < 0)
-			cli_fail(ctx, &terr);
-		status = wait_forwarding(pid, pidfd, -1);
-	} else {
-		status = wait_forwarding(pid, pidfd, sfd);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	int code = cli_wait_process(ctx, pid, pidfd, start_r == 0 ? master : -1, &fwd);
+	cli_sigfwd_end(&fwd);
 	struct volt_error derr;
 	if (volt_container_delete(ctx, o.id, true, &derr) < 0)
 		cli_fail(ctx, &derr);
-	return exit_code(status);
+	return code;
 }
 
 const struct volt_command cmd_run = {

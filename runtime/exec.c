@@ -1,0 +1,308 @@
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "console.h"
+#include "oci/cleanup.h"
+#include "process.h"
+#include "profiles.h"
+#include "security.h"
+#include "sync.h"
+#include "terminal.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Template process: the config's, with the exec options on top. */
+static int build_process(struct oci_config *cfg, const struct volt_exec_opts *o, struct volt_error *err)
+{
+	struct oci_process *p = &cfg->process;
+	struct volt_arena *a = &cfg->arena;
+	if (o->process_file) {
+		struct oci_landlock landlock = p->landlock;
+		_cleanup_close_ int fd = open(o->process_file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return volt_err(err, errno, "--process %s", o->process_file);
+		char *buf = volt_arena_alloc(a, 1 << 20);
+		ssize_t n = buf ? read(fd, buf, (1 << 20) - 1) : -1;
+		if (n < 0)
+			return volt_err(err, errno, "--process %s", o->process_file);
+		if (oci_process_parse(a, buf, (size_t)n, p, err) < 0)
+			return volt_err_ctx(err, "--process %s", o->process_file);
+		/* The container's Landlock rules hold for every process in it. */
+		if (!p->landlock.present)
+			p->landlock = landlock;
+	} else {
+		if (o->n_args == 0)
+			return volt_err(err, -EINVAL, "exec: no command given (ARGS or --process)");
+		p->args.v = volt_arena_calloc(a, o->n_args + 1, sizeof(char *));
+		if (!p->args.v)
+			return volt_err(err, ENOMEM, "exec");
+		for (size_t i = 0; i < o->n_args; i++)
+			p->args.v[i] = o->args[i];
+		p->args.n = o->n_args;
+		p->terminal = o->tty;
+	}
+	if (o->tty)
+		p->terminal = true;
+	if (o->cwd)
+		p->cwd = (char *)o->cwd;
+	if (o->no_new_privs)
+		p->no_new_privileges = true;
+	if (o->n_env) {
+		char **env = volt_arena_calloc(a, p->env.n + o->n_env + 1, sizeof(char *));
+		if (!env)
+			return volt_err(err, ENOMEM, "exec");
+		size_t n = 0;
+		for (size_t i = 0; i < p->env.n; i++) {
+			size_t klen = strcspn(p->env.v[i], "=");
+			bool replaced = false;
+			for (size_t j = 0; j < o->n_env; j++)
+				if (strncmp(o->env[j], p->env.v[i], klen) == 0 && o->env[j][klen] == '=')
+					replaced = true;
+			if (!replaced)
+				env[n++] = p->env.v[i];
+		}
+		for (size_t j = 0; j < o->n_env; j++) {
+			if (!strchr(o->env[j], '='))
+				return volt_err(err, -EINVAL, "--env %s: expected KEY=VALUE", o->env[j]);
+			env[n++] = o->env[j];
+		}
+		p->env.v = env;
+		p->env.n = n;
+	}
+	if (o->user) {
+		char *end;
+		unsigned long uid = strtoul(o->user, &end, 10);
+		unsigned long gid = p->user.gid;
+		if (end == o->user || (*end && *end != ':'))
+			return volt_err(err, -EINVAL, "--user %s: expected UID[:GID] (numbers)", o->user);
+		if (*end == ':') {
+			char *g = end + 1;
+			gid = strtoul(g, &end, 10);
+			if (end == g || *end)
+				return volt_err(err, -EINVAL, "--user %s: expected UID[:GID] (numbers)", o->user);
+		}
+		p->user.uid = (uint32_t)uid;
+		p->user.gid = (uint32_t)gid;
+	}
+	for (size_t i = 0; i < o->n_caps; i++) {
+		struct oci_strv *sets[] = {&p->capabilities.bounding, &p->capabilities.effective,
+					   &p->capabilities.permitted};
+		p->capabilities.present = true;
+		for (size_t s = 0; s < 3; s++) {
+			char **v = volt_arena_calloc(a, sets[s]->n + 2, sizeof(char *));
+			if (!v)
+				return volt_err(err, ENOMEM, "exec");
+			memcpy(v, sets[s]->v, sets[s]->n * sizeof(char *));
+			v[sets[s]->n] = o->caps[i];
+			sets[s]->v = v;
+			sets[s]->n++;
+		}
+	}
+	return 0;
+}
+
+struct exec_child {
+	const struct oci_config *cfg;
+	const struct volt_state *state;
+	int ns_fd[OCI_NS__COUNT];
+	int sync_fd;
+	int console_fd;
+	int preserve_fds;
+};
+
+/* The order that grants the rights to join the rest: user first. */
+static const enum oci_ns_type join_order[] = {OCI_NS_USER, OCI_NS_MOUNT, OCI_NS_NETWORK,
+					      OCI_NS_IPC,  OCI_NS_UTS,   OCI_NS_CGROUP};
+
+static int child_prepare(struct exec_child *x, char **path, struct volt_security *sec, struct volt_error *err)
+{
+	struct volt_sync_msg m;
+	if (volt_sync_expect(x->sync_fd, VOLT_SYNC_GO, &m, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof join_order / sizeof join_order[0]; i++) {
+		enum oci_ns_type t = join_order[i];
+		if (x->ns_fd[t] >= 0 && setns(x->ns_fd[t], oci_ns_clone_flag(t)) < 0)
+			return volt_err(err, errno, "exec: join the container's %s namespace", oci_ns_name(t));
+	}
+	if (x->ns_fd[OCI_NS_USER] >= 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return volt_err(err, errno, "exec: become root in the user namespace");
+	const struct oci_process *p = &x->cfg->process;
+	if (p->terminal && volt_console_setup(x->console_fd, p, false, err) < 0)
+		return -1;
+	if (volt_process_find_exec(p, path, err) < 0)
+		return -1;
+	return volt_security_prepare(x->cfg, sec, err);
+}
+
+static _Noreturn void exec_child_run(struct exec_child *x)
+{
+	struct volt_error err = {0};
+	_cleanup_free_ char *path = NULL;
+	struct volt_security sec = {.audit_fd = -1, .landlock_fd = -1};
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (child_prepare(x, &path, &sec, &err) == 0 &&
+	    volt_process_apply(&x->cfg->process, x->preserve_fds, &sec, x->state, &err) == 0) {
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+		volt_process_exec(&x->cfg->process, path, &err);
+	}
+	/* The sync socket is close-on-exec: the runtime reads EOF on success, this on failure. */
+	volt_sync_send(x->sync_fd, VOLT_SYNC_ERROR, 0, &err);
+	_exit(err.errnum == ENOENT ? 127 : err.errnum == EACCES ? 126 : 1);
+}
+
+static void close_ns(int *fds)
+{
+	for (int t = 0; t < OCI_NS__COUNT; t++)
+		if (fds[t] >= 0)
+			close(fds[t]);
+}
+
+/* Open the init's namespaces that differ from ours. */
+static int open_namespaces(pid_t init, int *fds, struct volt_error *err)
+{
+	for (int t = 0; t < OCI_NS__COUNT; t++) {
+		fds[t] = -1;
+		char theirs[64], ours[64];
+		const char *name = t == OCI_NS_MOUNT ? "mnt" : t == OCI_NS_NETWORK ? "net" : oci_ns_name(t);
+		snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", init, name);
+		snprintf(ours, sizeof ours, "/proc/self/ns/%s", name);
+		char a[64] = "", b[64] = "";
+		if (readlink(theirs, a, sizeof a - 1) < 0) {
+			if (errno == ENOENT)
+				continue;
+			close_ns(fds);
+			return volt_err(err, errno, "exec: %s", theirs);
+		}
+		if (readlink(ours, b, sizeof b - 1) >= 0 && strcmp(a, b) == 0)
+			continue;
+		fds[t] = open(theirs, O_RDONLY | O_CLOEXEC);
+		if (fds[t] < 0) {
+			close_ns(fds);
+			return volt_err(err, errno, "exec: %s", theirs);
+		}
+	}
+	return 0;
+}
+
+int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts *o, pid_t *pid_out,
+			int *pidfd_out, struct volt_error *err)
+{
+	_cleanup_container_ struct volt_container c;
+	if (volt_container_open(ctx, o->id, &c, err) < 0)
+		return -1;
+	enum volt_status s = volt_container_status(&c);
+	if (s != VOLT_STATUS_RUNNING && s != VOLT_STATUS_CREATED)
+		return volt_err(err, -EINVAL, "cannot exec in container \"%s\": it is %s", o->id,
+				volt_status_name(s));
+	char cfgpath[64];
+	snprintf(cfgpath, sizeof cfgpath, "/proc/self/fd/%d/" VOLT_CONFIG_COPY, c.dirfd);
+	_cleanup_config_ struct oci_config *cfg = NULL;
+	if (oci_config_load(cfgpath, &cfg, err) < 0 || volt_profiles_apply(cfg, err) < 0 ||
+	    build_process(cfg, o, err) < 0)
+		return -1;
+
+	struct volt_cgroup cg;
+	if (volt_cgroup_open(&cg, ctx->cgroup_root, c.state.cgroup_path, err) < 0)
+		return -1;
+	struct exec_child x = {.cfg = cfg, .state = &c.state, .console_fd = -1, .preserve_fds = o->preserve_fds};
+	if (open_namespaces(c.state.pid, x.ns_fd, err) < 0)
+		return -1;
+	int r = -1, pidfd = -1;
+	pid_t pid = -1;
+	int sv[2] = {-1, -1};
+	_cleanup_close_ int console_fd = -1;
+	if (cfg->process.terminal) {
+		if (o->console_fd >= 0)
+			console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+		else if (o->console_socket)
+			console_fd = volt_console_connect(o->console_socket, err);
+		else
+			volt_err(err, -EINVAL, "exec --tty: needs --console-socket");
+		if (console_fd < 0)
+			goto out;
+		x.console_fd = console_fd;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		volt_err(err, errno, "socketpair");
+		goto out;
+	}
+	/* pid and time namespaces apply to our children: join them here. */
+	if ((x.ns_fd[OCI_NS_PID] >= 0 && setns(x.ns_fd[OCI_NS_PID], CLONE_NEWPID) < 0) ||
+	    (x.ns_fd[OCI_NS_TIME] >= 0 && setns(x.ns_fd[OCI_NS_TIME], CLONE_NEWTIME) < 0)) {
+		volt_err(err, errno, "exec: join the container's pid/time namespace");
+		goto out;
+	}
+	struct clone_args ca = {
+		.flags = CLONE_PIDFD,
+		.pidfd = (unsigned long long)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid < 0) {
+		volt_err(err, errno, "clone3");
+		goto out;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		x.sync_fd = sv[1];
+		exec_child_run(&x);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	if (cg.ops->enter(&cg, pid, err) < 0 || volt_sync_send(sv[0], VOLT_SYNC_GO, pid, NULL) < 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	/* EOF: execve happened (the socket is close-on-exec). A message: why it did not. */
+	struct volt_sync_msg m;
+	ssize_t n;
+	do
+		n = recv(sv[0], &m, sizeof m, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != 0) {
+		if (n == (ssize_t)sizeof m && m.type == VOLT_SYNC_ERROR) {
+			m.msg[sizeof m.msg - 1] = '\0';
+			volt_err(err, 0, "%s", m.msg);
+			err->errnum = m.errnum;
+		} else {
+			volt_err(err, n < 0 ? errno : EPROTO, "exec: sync with the new process");
+		}
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	if (o->pid_file && volt_write_pid_file(o->pid_file, pid, err) < 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	*pid_out = pid;
+	*pidfd_out = pidfd;
+	pidfd = -1;
+	r = 0;
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	close_ns(x.ns_fd);
+	return r;
+}
