@@ -1,0 +1,93 @@
+#!/usr/bin/env bats
+# Regression tests for known runtime escapes.
+
+load helpers
+
+setup() {
+	setup_volt
+}
+
+teardown() {
+	teardown_volt
+}
+
+@test "CVE-2019-5736 class: the init runs from a sealed copy; /proc/PID/exe cannot be written" {
+	cfg_args /bin/true
+	start_detached create
+	pid=$(init_pid "$ID")
+	# Before start the init is still the runtime's own image.
+	[[ "$(readlink /proc/$pid/exe)" == "/memfd:volt-run"* ]]
+	before=$(sha256sum "$VOLT_RUN" | cut -d' ' -f1)
+	run sh -c "echo overwritten > /proc/$pid/exe"
+	[ "$status" -ne 0 ]
+	run sh -c "exec 3<>/proc/$pid/exe && echo opened-rw"
+	[ "$output" != opened-rw ]
+	[ "$(sha256sum "$VOLT_RUN" | cut -d' ' -f1)" = "$before" ]
+	# The seals forbid any write to that copy.
+	run python3 -c "
+import fcntl, os
+fd = os.open('/proc/$pid/exe', os.O_RDONLY)
+seals = fcntl.fcntl(fd, 1034)  # F_GET_SEALS
+print(seals & 0xf)"
+	[ "$output" = 15 ]
+}
+
+@test "CVE-2024-21626 class: cwd through a leaked fd never reaches the host" {
+	# Whatever fd number the runtime might hold, /proc/self/fd/N as cwd must
+	# fail or land inside the container.
+	for n in 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		cfg --arg d "/proc/self/fd/$n" '.process.cwd = $d'
+		cfg_args /bin/sh -c 'pwd; ls /'
+		run volt run --bundle "$BUNDLE" "$ID-$n" 5</ 6</etc
+		if [ "$status" -eq 0 ]; then
+			[[ "${lines[0]}" != *unreachable* ]]
+			[[ "$output" != *"boot"* ]]
+		else
+			[[ "$output" == *"process.cwd"* ]]
+		fi
+		[ ! -e "$ROOT/$ID-$n" ]
+	done
+}
+
+@test "CVE-2024-21626 class: host fds held by the caller do not reach the container" {
+	cfg_args /bin/volt-probe fds
+	run volt run --bundle "$BUNDLE" "$ID" 5</ 6</etc 7>"$TEST_TMP/leak"
+	[ "$status" -eq 0 ]
+	[ "$output" = "0 1 2" ]
+}
+
+@test "CVE-2025-31133 class: /proc in the rootfs as a symlink is refused, nothing left behind" {
+	rootfs="$TEST_TMP/rootfs"
+	cp -a "$VOLT_ROOTFS" "$rootfs"
+	mkdir -p "$TEST_TMP/hostdir"
+	touch "$TEST_TMP/hostdir/marker"
+	rmdir "$rootfs/proc"
+	ln -s "$TEST_TMP/hostdir" "$rootfs/proc"
+	cfg --arg r "$rootfs" '.root.path = $r'
+	mounts_before=$(wc -l </proc/self/mountinfo)
+	run volt run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/proc"* ]]
+	[[ "$output" == *symlink* ]]
+	[ -e "$TEST_TMP/hostdir/marker" ]
+	[ "$(wc -l </proc/self/mountinfo)" -eq "$mounts_before" ]
+	[ ! -e "$ROOT/$ID" ]
+	[ ! -e "/sys/fs/cgroup/pids/volt/$ID" ]
+}
+
+@test "CVE-2025-52565 class: /dev/null and /dev/console as symlinks are refused" {
+	rootfs="$TEST_TMP/rootfs"
+	cp -a "$VOLT_ROOTFS" "$rootfs"
+	mkdir -p "$rootfs/dev"
+	touch "$TEST_TMP/target"
+	# No tmpfs on /dev: the devices are made in the rootfs's own /dev.
+	cfg '.mounts |= map(select(.destination != "/dev" and (.destination | startswith("/dev/") | not)))'
+	ln -sf "$TEST_TMP/target" "$rootfs/dev/null"
+	cfg --arg r "$rootfs" '.root.path = $r'
+	run volt run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/dev/null"* ]]
+	[ ! -s "$TEST_TMP/target" ]
+	[ "$(stat -c %F "$TEST_TMP/target")" = "regular empty file" ]
+	[ ! -e "$ROOT/$ID" ]
+}
