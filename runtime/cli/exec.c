@@ -102,10 +102,10 @@ static int exec_main(struct volt_ctx *ctx, int argc, char **argv)
 			volt_err(&err, errno, "socketpair");
 			return cli_fail(ctx, &err);
 		}
-		o.console_fd = sv[1];
 	}
 	_cleanup_close_ int con_ours = sv[0];
 	_cleanup_close_ int con_theirs = sv[1];
+	o.console_fd = con_theirs;
 	struct cli_sigfwd fwd = {.sfd = -1};
 	if (!detach)
 		cli_sigfwd_begin(&fwd);
