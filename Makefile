@@ -37,6 +37,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBOCI := $(BUILD)/liboci.a
 LIBVOLT := $(BUILD)/libvolt.a
 
+# Named profiles (profiles/<kind>/<name>.json) built into libvolt, so a bare
+# binary has them; the directories are prerequisites so that a removed
+# profile regenerates the table too.
+PROFILE_JSON := $(sort $(wildcard profiles/*/*.json))
+PROFILE_GEN := $(BUILD)/gen/profiles-embedded.c
+PROFILE_OBJ := $(BUILD)/obj/gen/profiles-embedded.o
+
 .PHONY: all deps demo check test unit bats check-asan bench format install clean bundle
 
 all: $(BUILD)/volt-run $(BUILD)/volt-probe $(UNIT_BIN)
@@ -50,7 +57,17 @@ $(LIBOCI): $(OCI_OBJ)
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $^
 
-$(LIBVOLT): $(RT_OBJ)
+$(PROFILE_GEN): scripts/embed-profiles.sh $(PROFILE_JSON) $(wildcard profiles/*/)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@./scripts/embed-profiles.sh $@ profiles
+
+$(PROFILE_OBJ): $(PROFILE_GEN)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBVOLT): $(RT_OBJ) $(PROFILE_OBJ)
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $^
 
@@ -107,6 +124,10 @@ format:
 
 install: all
 	install -D -m 0755 $(BUILD)/volt-run $(DESTDIR)$(PREFIX)/bin/volt-run
+	@for f in $(PROFILE_JSON); do \
+		echo install -D -m 0644 $$f $(DESTDIR)/etc/volt/$$f; \
+		install -D -m 0644 $$f $(DESTDIR)/etc/volt/$$f || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan

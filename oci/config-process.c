@@ -6,6 +6,7 @@
 
 #include "cleanup.h"
 #include "config-parse.h"
+#include "landlock.h"
 
 static const struct {
 	const char *name;
@@ -174,6 +175,10 @@ int oci_cfg_process(const struct jp_ctx *c, const struct jp *p, yajl_val v, stru
 		struct jp op = JP_KEY(p, "oomScoreAdj");
 		return jp_fail(c, &op, "must be between -1000 and 1000 (got %d)", proc->oom_score_adj);
 	}
+	struct jp lp = JP_KEY(p, "landlock");
+	yajl_val ll = jp_get(v, "landlock");
+	if (ll && oci_cfg_landlock(c, &lp, ll, &proc->landlock) < 0)
+		return -1;
 	return 0;
 }
 

@@ -79,4 +79,6 @@ const struct volt_cgroup_ops volt_cgroup_v1_ops = {
     .enter = volt_cg_enter_all,
     .procs = volt_cg_procs_union,
     .destroy = volt_cg_destroy_all,
+    .apply = volt_cg_v1_apply,
+    .stats = volt_cg_v1_stats,
 };

@@ -111,4 +111,6 @@ const struct volt_cgroup_ops volt_cgroup_v2_ops = {
     .enter = volt_cg_enter_all,
     .procs = volt_cg_procs_union,
     .destroy = volt_cg_destroy_all,
+    .apply = volt_cg_v2_apply,
+    .stats = volt_cg_v2_stats,
 };

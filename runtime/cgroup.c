@@ -181,3 +181,80 @@ int volt_cgroup_kill_and_destroy(struct volt_cgroup *cg, struct volt_error *err)
 	}
 	return cg->ops->destroy(cg, err);
 }
+
+int volt_cgroup_freeze(struct volt_cgroup *cg, bool freeze, struct volt_error *err)
+{
+	struct freezer fz;
+	freezer_open(cg, &fz);
+	if (fz.fd < 0)
+		return volt_err(err, -EOPNOTSUPP, "cgroup %s: no freezer (neither the v1 freezer controller nor "
+				"cgroup.freeze) under %s", cg->path, cg->root);
+	_cleanup_close_ int fd = fz.fd;
+	const char *file = fz.v2 ? "cgroup.freeze" : "freezer.state";
+	if (!freeze) {
+		int r = volt_cg_write_at(fd, file, fz.v2 ? "0" : "THAWED", cg->fake);
+		if (r < 0)
+			return volt_err(err, -r, "cgroup %s: thaw (write %s)", cg->path, file);
+		return 0;
+	}
+	int r = volt_cg_write_at(fd, file, fz.v2 ? "1" : "FROZEN", cg->fake);
+	if (r < 0)
+		return volt_err(err, -r, "cgroup %s: freeze (write %s)", cg->path, file);
+	/* A task in an uninterruptible sleep holds a v1 cgroup in FREEZING:
+	 * give up after a while rather than report a half-frozen container. */
+	long long deadline = volt_cg_now_ms() + 2000;
+	unsigned step = 0;
+	while (!freezer_frozen(cg, &fz)) {
+		if (volt_cg_now_ms() >= deadline) {
+			volt_cg_write_at(fd, file, fz.v2 ? "0" : "THAWED", cg->fake);
+			return volt_err(err, EBUSY, "cgroup %s: not every task froze within 2 s", cg->path);
+		}
+		volt_cg_backoff(&step);
+	}
+	return 0;
+}
+
+static bool read_frozen(const char *path, bool v2)
+{
+	char buf[16];
+	ssize_t len = volt_cg_read_at(AT_FDCWD, path, buf, sizeof buf);
+	if (len <= 0)
+		return false;
+	return v2 ? buf[0] == '1' : strncmp(buf, "FROZEN", 6) == 0;
+}
+
+bool volt_cgroup_path_frozen(const char *root, const char *path)
+{
+	char p[1024];
+	if (!root || !path || path[0] != '/')
+		return false;
+	/* v1 freezer, then pure v2, then the cgroup2 part of a hybrid host:
+	 * the first file that exists decides. */
+	snprintf(p, sizeof p, "%s/freezer%s/freezer.state", root, path);
+	if (access(p, F_OK) == 0)
+		return read_frozen(p, false);
+	snprintf(p, sizeof p, "%s%s/cgroup.freeze", root, path);
+	if (access(p, F_OK) == 0)
+		return read_frozen(p, true);
+	snprintf(p, sizeof p, "%s/unified%s/cgroup.freeze", root, path);
+	return read_frozen(p, true);
+}
+
+int volt_cgroup_oom_kills(struct volt_cgroup *cg, uint64_t *count, struct volt_error *err)
+{
+	*count = 0;
+	ssize_t h = volt_cg_find_hier(cg, "memory");
+	bool v2 = h < 0;
+	if (v2 && cg->layout == VOLT_CGROUP_V2)
+		h = 0;
+	if (h < 0)
+		return volt_err(err, -EOPNOTSUPP, "cgroup %s: no memory controller under %s", cg->path, cg->root);
+	char path[1024], buf[512];
+	if (volt_cg_leaf_path(cg, (size_t)h, v2 ? "memory.events" : "memory.oom_control", path, sizeof path) < 0)
+		return volt_err(err, ENAMETOOLONG, "cgroup %s", cg->path);
+	ssize_t len = volt_cg_read_at(AT_FDCWD, path, buf, sizeof buf);
+	if (len < 0)
+		return volt_err(err, (int)-len, "cgroup %s: read %s", cg->path, path);
+	volt_cg_kv_get(buf, "oom_kill", count);
+	return 0;
+}

@@ -81,6 +81,8 @@ enum volt_status volt_container_status(const struct volt_container *c)
 	unsigned long long st = volt_proc_start_time(c->state.pid, &zombie);
 	if (st == 0 || zombie || st != c->state.pid_start)
 		return VOLT_STATUS_STOPPED;
+	if (c->state.started && volt_cgroup_path_frozen(VOLT_CGROUP_ROOT, c->state.cgroup_path))
+		return VOLT_STATUS_PAUSED;
 	return c->state.started ? VOLT_STATUS_RUNNING : VOLT_STATUS_CREATED;
 }
 
@@ -249,6 +251,8 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	if (cg.ops->create(&cg, err) < 0)
 		goto fail;
 	cg_made = true;
+	if (cg.ops->apply(&cg, &c->linux.resources, "linux.resources", err) < 0)
+		goto fail;
 	st.cgroup_path = cg.path;
 	if (copy_config(cfgpath, dirfd, err) < 0)
 		goto fail;

@@ -21,7 +21,7 @@ struct volt_command {
 };
 
 extern const struct volt_command cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete, cmd_list,
-	cmd_spec, cmd_features, cmd_ps, cmd_security, cmd_exec;
+	cmd_spec, cmd_features, cmd_ps, cmd_security, cmd_exec, cmd_pause, cmd_resume, cmd_update, cmd_events;
 
 /* `volt-run security SUB ...`: each subcommand in its own file. argv[0] is SUB. */
 int cli_security_log(struct volt_ctx *ctx, int argc, char **argv);

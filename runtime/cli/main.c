@@ -12,7 +12,7 @@
 
 static const struct volt_command *const commands[] = {
 	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
-	&cmd_list,   &cmd_ps,    &cmd_spec, &cmd_features, &cmd_security,
+	&cmd_list,   &cmd_ps,    &cmd_spec, &cmd_features, &cmd_security, &cmd_pause, &cmd_resume, &cmd_update, &cmd_events,
 };
 
 int cli_fail(const struct volt_ctx *ctx, const struct volt_error *err)

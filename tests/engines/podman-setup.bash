@@ -1,0 +1,77 @@
+# podman with private state for tests/engines/podman.bats: storage, runroot,
+# libpod tmp dir, CNI config and events all under $ENGINE_TMP/podman, and
+# volt-run (by absolute path) as the only runtime. Each podman call runs in a
+# network namespace the setup made (nsenter --net), so `--network host` and
+# the default bridge network (CNI + iptables) only ever touch that namespace,
+# never the machine's own network. Needs engine-helpers.bash.
+
+podman_setup() {
+	local p="$ENGINE_TMP/podman"
+	mkdir -p "$p/root" "$p/runroot" "$p/tmp" "$p/volumes" "$p/cni" "$p/cni-data"
+	PODMAN_DIR=$p
+	cat >"$p/storage.conf" <<-EOF2
+		[storage]
+		driver = "vfs"
+		graphroot = "$p/root"
+		runroot = "$p/runroot"
+	EOF2
+	cat >"$p/containers.conf" <<-EOF2
+		[containers]
+		default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+		log_driver = "k8s-file"
+
+		[network]
+		network_backend = "cni"
+		network_config_dir = "$p/cni"
+
+		[engine]
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+		events_logfile_path = "$p/events.log"
+		tmp_dir = "$p/tmp"
+		volume_path = "$p/volumes"
+		static_dir = "$p/root/libpod"
+		runtime = "volt-run"
+		runtime_supports_json = ["volt-run"]
+		runtime_supports_nocgroups = ["volt-run"]
+
+		[engine.runtimes]
+		volt-run = ["$ENGINE_RUNTIME"]
+	EOF2
+	CONTAINERS_CONF="$p/containers.conf"
+	CONTAINERS_STORAGE_CONF="$p/storage.conf"
+	# No registry is ever contacted: the only image is imported below.
+	echo 'unqualified-search-registries = []' >"$p/registries.conf"
+	CONTAINERS_REGISTRIES_CONF="$p/registries.conf"
+	export PODMAN_DIR CONTAINERS_CONF CONTAINERS_STORAGE_CONF CONTAINERS_REGISTRIES_CONF
+
+	# The network namespace podman lives in, held by a bind mount.
+	PODMAN_NETNS="$p/netns"
+	touch "$PODMAN_NETNS"
+	unshare --net="$PODMAN_NETNS" true || return 1
+	nsenter --net="$PODMAN_NETNS" ip link set lo up || return 1
+	export PODMAN_NETNS
+
+	IMAGE=localhost/volt-busybox:latest
+	export IMAGE
+	engine_rootfs_tar "$ENGINE_TMP/rootfs.tar"
+	pm import --change 'CMD ["/bin/sh"]' "$ENGINE_TMP/rootfs.tar" "$IMAGE" >/dev/null || {
+		echo "podman import failed" >&2
+		return 1
+	}
+}
+
+podman_teardown() {
+	[ -n "${PODMAN_DIR:-}" ] || return 0
+	pm rm -a -f -t 0 >/dev/null 2>&1 || true
+	# conmon processes and containers that survived rm: all mention our dir.
+	engine_kill_under "$ENGINE_TMP"
+	nsenter --net="$PODMAN_NETNS" true 2>/dev/null && umount "$PODMAN_NETNS" 2>/dev/null
+	engine_tmp_teardown
+}
+
+# podman with this file's configuration, in its network namespace, with a
+# timeout: pm run --rm "$IMAGE" true
+pm() {
+	tmo nsenter --net="$PODMAN_NETNS" podman "$@"
+}
