@@ -18,6 +18,7 @@
 #include "namespaces.h"
 #include "oci/cleanup.h"
 #include "sync.h"
+#include "sysctl.h"
 #include "terminal.h"
 
 static void ns_plan_closep(struct volt_ns_plan *p)
@@ -97,6 +98,11 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 	}
 	if (!ns.new_ns[OCI_NS_MOUNT] && ns.join_fd[OCI_NS_MOUNT] < 0)
 		return volt_err(err, -EINVAL, "linux.namespaces: a mount namespace is required");
+	bool has_ns[OCI_NS__COUNT];
+	for (int t = 0; t < OCI_NS__COUNT; t++)
+		has_ns[t] = ns.new_ns[t] || ns.join_fd[t] >= 0;
+	if (volt_sysctl_check(&c->linux.sysctl, has_ns, err) < 0)
+		return -1;
 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

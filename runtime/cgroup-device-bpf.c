@@ -22,32 +22,36 @@
 #include "oci/cleanup.h"
 #include "runtime/cgroup-internal.h"
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
-#define LDX_W(d, s, o) INSN(BPF_LDX | BPF_MEM | BPF_W, d, s, o, 0)
-#define ALU_K(op, d, i) INSN(BPF_ALU | (op) | BPF_K, d, 0, 0, i)
-#define MOV_X(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
-#define MOV_K(d, i) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define INSN(c, d, s, o, i)                                                                                  \
+	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+#define LDX_W(d, s, o)	   INSN(BPF_LDX | BPF_MEM | BPF_W, d, s, o, 0)
+#define ALU_K(op, d, i)	   INSN(BPF_ALU | (op) | BPF_K, d, 0, 0, i)
+#define MOV_X(d, s)	   INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define MOV_K(d, i)	   INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
 #define JMP_K(op, d, i, o) INSN(BPF_JMP | (op) | BPF_K, d, 0, o, i)
-#define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define EXIT()		   INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 static int access_mask(const char *access)
 {
 	int m = 0;
 	for (const char *p = access ? access : "rwm"; *p; p++)
-		m |= *p == 'r' ? BPF_DEVCG_ACC_READ : *p == 'w' ? BPF_DEVCG_ACC_WRITE : *p == 'm' ? BPF_DEVCG_ACC_MKNOD : 0;
+		m |= *p == 'r'	 ? BPF_DEVCG_ACC_READ
+		     : *p == 'w' ? BPF_DEVCG_ACC_WRITE
+		     : *p == 'm' ? BPF_DEVCG_ACC_MKNOD
+				 : 0;
 	return m;
 }
 
 int volt_cg_device_prog(const struct oci_device_rule *rules, size_t n, struct bpf_insn *insns, size_t cap)
 {
 	size_t k = 0;
-#define EMIT(x)                           \
-	do {                              \
-		if (k >= cap) {           \
-			errno = E2BIG;    \
-			return -1;        \
-		}                         \
-		insns[k++] = (x);         \
+#define EMIT(x)                                                                                              \
+	do {                                                                                                 \
+		if (k >= cap) {                                                                              \
+			errno = E2BIG;                                                                       \
+			return -1;                                                                           \
+		}                                                                                            \
+		insns[k++] = (x);                                                                            \
 	} while (0)
 
 	EMIT(LDX_W(BPF_REG_2, BPF_REG_1, (short)offsetof(struct bpf_cgroup_dev_ctx, access_type)));
@@ -66,11 +70,11 @@ int volt_cg_device_prog(const struct oci_device_rule *rules, size_t n, struct bp
 		/* the number of tests decides the jump distances to the next rule */
 		int tests = (r->type != 'a') + (r->major >= 0) + (r->minor >= 0) + (all_acc ? 0 : 1);
 		int len = tests + (all_acc ? 0 : 2) + 2; /* + access scratch moves + return */
-		int left = len;                          /* instructions of this block not yet emitted */
+		int left = len;				 /* instructions of this block not yet emitted */
 		if (r->type != 'a') {
 			left--;
-			EMIT(JMP_K(BPF_JNE, BPF_REG_2, r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK,
-				   (short)left));
+			EMIT(JMP_K(BPF_JNE, BPF_REG_2,
+				   r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK, (short)left));
 		}
 		if (!all_acc) {
 			EMIT(MOV_X(BPF_REG_1, BPF_REG_3));
@@ -161,6 +165,7 @@ int volt_cg_v2_devices(const struct volt_cg_dir *d, const struct oci_resources *
 	attr.attach_bpf_fd = (uint32_t)prog;
 	attr.attach_type = BPF_CGROUP_DEVICE;
 	if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
-		return volt_err(err, errno, "%s.devices: attach the eBPF device program to %s", d->where, path);
+		return volt_err(err, errno, "%s.devices: attach the eBPF device program to %s", d->where,
+				path);
 	return 0;
 }

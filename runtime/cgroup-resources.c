@@ -137,8 +137,8 @@ bool volt_cg_has_file(const struct volt_cg_dir *d, const char *file)
 int volt_cg_unsupported(const struct volt_cg_dir *d, const char *field, const char *file,
 			struct volt_error *err)
 {
-	return volt_err(err, -EOPNOTSUPP, "%s.%s: not supported on this host (no %s in %s%s)", d->where, field,
-			file, d->cg->hier[d->h].mountpoint, d->cg->path);
+	return volt_err(err, -EOPNOTSUPP, "%s.%s: not supported on this host (no %s in %s%s)", d->where,
+			field, file, d->cg->hier[d->h].mountpoint, d->cg->path);
 }
 
 static const struct oci_device_rule deny_all = {false, 'a', -1, -1, "rwm"};
@@ -147,9 +147,9 @@ static const struct oci_device_rule deny_all = {false, 'a', -1, -1, "rwm"};
  * (opening is what counts), null, zero, full, random, urandom, tty,
  * console, ptmx and the pts. */
 static const struct oci_device_rule default_rules[] = {
-    {true, 'c', -1, -1, "m"},	{true, 'b', -1, -1, "m"}, {true, 'c', 1, 3, "rwm"}, {true, 'c', 1, 5, "rwm"},
-    {true, 'c', 1, 7, "rwm"},	{true, 'c', 1, 8, "rwm"}, {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},
-    {true, 'c', 5, 1, "rwm"},	{true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
+    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"}, {true, 'c', 1, 3, "rwm"},    {true, 'c', 1, 5, "rwm"},
+    {true, 'c', 1, 7, "rwm"}, {true, 'c', 1, 8, "rwm"}, {true, 'c', 1, 9, "rwm"},    {true, 'c', 5, 0, "rwm"},
+    {true, 'c', 5, 1, "rwm"}, {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
 };
 
 static bool is_deny_all(const struct oci_device_rule *d)

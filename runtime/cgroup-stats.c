@@ -39,7 +39,8 @@ static void raw_stats(int fd, const char *file, struct volt_cgroup_stats *st)
 		return;
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		char *sp = strchr(line, ' ');
-		if (!sp || st->memory.n_raw >= VOLT_STATS_MAX_RAW || (size_t)(sp - line) >= sizeof st->memory.raw[0].key)
+		if (!sp || st->memory.n_raw >= VOLT_STATS_MAX_RAW ||
+		    (size_t)(sp - line) >= sizeof st->memory.raw[0].key)
 			continue;
 		*sp = '\0';
 		snprintf(st->memory.raw[st->memory.n_raw].key, sizeof st->memory.raw[0].key, "%s", line);
@@ -71,7 +72,8 @@ static void blkio_list(int fd, const char *file, bool v1, struct volt_cgroup_sta
 		if (v1) {
 			char op[12];
 			unsigned long long val;
-			if (sscanf(line, "%u:%u %11s %llu", &maj, &min, op, &val) != 4 || *n >= VOLT_STATS_MAX_BLKIO)
+			if (sscanf(line, "%u:%u %11s %llu", &maj, &min, op, &val) != 4 ||
+			    *n >= VOLT_STATS_MAX_BLKIO)
 				continue;
 			v[*n].major = maj;
 			v[*n].minor = min;
@@ -86,8 +88,9 @@ static void blkio_list(int fd, const char *file, bool v1, struct volt_cgroup_sta
 		static const struct {
 			const char *key, *op;
 			bool bytes;
-		} keys[] = {{"rbytes=", "Read", true}, {"wbytes=", "Write", true}, {"dbytes=", "Discard", true},
-			    {"rios=", "Read", false},	  {"wios=", "Write", false},	{"dios=", "Discard", false}};
+		} keys[] = {{"rbytes=", "Read", true},	  {"wbytes=", "Write", true},
+			    {"dbytes=", "Discard", true}, {"rios=", "Read", false},
+			    {"wios=", "Write", false},	  {"dios=", "Discard", false}};
 		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
 			char *at = strstr(line + off, keys[k].key);
 			if (!at || keys[k].bytes != bytes || *n >= VOLT_STATS_MAX_BLKIO)
@@ -113,7 +116,8 @@ void volt_cg_hugetlb_stats(int fd, bool v1, struct volt_cgroup_stats *st)
 	const char *tail = v1 ? ".limit_in_bytes" : ".max";
 	while ((de = readdir(d)) && st->n_hugetlb < VOLT_STATS_MAX_HUGE) {
 		size_t len = strlen(de->d_name), tl = strlen(tail);
-		if (strncmp(de->d_name, "hugetlb.", 8) != 0 || len <= 8 + tl || strcmp(de->d_name + len - tl, tail) != 0)
+		if (strncmp(de->d_name, "hugetlb.", 8) != 0 || len <= 8 + tl ||
+		    strcmp(de->d_name + len - tl, tail) != 0)
 			continue;
 		char size[16], file[64];
 		if (len - 8 - tl >= sizeof size || strchr(de->d_name + 8, '.') != de->d_name + len - tl)

@@ -10,6 +10,11 @@
 #include "oci/cleanup.h"
 #include "runtime/cgroup-internal.h"
 
+static void cg_dir_close(struct volt_cg_dir *d)
+{
+	volt_closep(&d->fd);
+}
+
 /* The leaf of a v1 controller; *missing (no hierarchy for it) is not an
  * error yet: the caller knows which field needed it. */
 static int open_ctl(struct volt_cgroup *cg, const char *ctl, const char *where, struct volt_cg_dir *d,
@@ -34,8 +39,9 @@ static int open_ctl(struct volt_cgroup *cg, const char *ctl, const char *where, 
 static int no_controller(const struct volt_cgroup *cg, const char *where, const char *field, const char *ctl,
 			 struct volt_error *err)
 {
-	return volt_err(err, -EOPNOTSUPP, "%s.%s: not supported on this host (no %s cgroup controller under %s)",
-			where, field, ctl, cg->root);
+	return volt_err(err, -EOPNOTSUPP,
+			"%s.%s: not supported on this host (no %s cgroup controller under %s)", where, field,
+			ctl, cg->root);
 }
 
 static int64_t read_i64(int fd, const char *file, int64_t dflt)
@@ -59,11 +65,10 @@ static int memory(struct volt_cgroup *cg, const struct oci_memory *m, const char
 		   (m->disable_oom_killer.set && m->disable_oom_killer.v);
 	if (!any)
 		return 0; /* kernel and kernelTCP: deprecated by the spec, ignored */
-	struct volt_cg_dir d;
+	_cleanup_(cg_dir_close) struct volt_cg_dir d = {.fd = -1};
 	bool missing;
 	if (open_ctl(cg, "memory", where, &d, &missing, err) < 0)
 		return -1;
-	_cleanup_close_ int fd = d.fd;
 	if (missing)
 		return no_controller(cg, where, "memory", "memory", err);
 	char lim[24], sw[24];
@@ -78,35 +83,37 @@ static int memory(struct volt_cgroup *cg, const struct oci_memory *m, const char
 					where, m->swap.v, m->limit.v);
 		/* memsw may never be below the memory limit: write in the order
 		 * that keeps that true at every step. */
-		int64_t cur = read_i64(fd, memsw, -1);
+		int64_t cur = read_i64(d.fd, memsw, -1);
 		bool swap_first = m->swap.v < 0 || (cur >= 0 && m->swap.v > cur);
-		if (swap_first && volt_cg_set(&d, "memory.swap", memsw, limit_str(m->swap.v, sw, sizeof sw), err) < 0)
+		if (swap_first &&
+		    volt_cg_set(&d, "memory.swap", memsw, limit_str(m->swap.v, sw, sizeof sw), err) < 0)
 			return -1;
-		if (m->limit.set &&
-		    volt_cg_set(&d, "memory.limit", "memory.limit_in_bytes", limit_str(m->limit.v, lim, sizeof lim),
-				err) < 0)
+		if (m->limit.set && volt_cg_set(&d, "memory.limit", "memory.limit_in_bytes",
+						limit_str(m->limit.v, lim, sizeof lim), err) < 0)
 			return -1;
-		if (!swap_first && volt_cg_set(&d, "memory.swap", memsw, limit_str(m->swap.v, sw, sizeof sw), err) < 0)
+		if (!swap_first &&
+		    volt_cg_set(&d, "memory.swap", memsw, limit_str(m->swap.v, sw, sizeof sw), err) < 0)
 			return -1;
 	} else if (m->limit.set) {
 		/* A memsw limit pinned to the old memory limit (no swap allowed)
 		 * follows it, as `update --memory` alone means "same swap policy". */
-		int64_t cur_mem = read_i64(fd, "memory.limit_in_bytes", -1);
-		int64_t cur_sw = volt_cg_has_file(&d, memsw) ? read_i64(fd, memsw, -1) : -1;
+		int64_t cur_mem = read_i64(d.fd, "memory.limit_in_bytes", -1);
+		int64_t cur_sw = volt_cg_has_file(&d, memsw) ? read_i64(d.fd, memsw, -1) : -1;
 		bool pinned = cur_sw >= 0 && cur_sw == cur_mem && cur_mem < (INT64_C(1) << 62) && !cg->fake;
 		int64_t want = m->limit.v < 0 ? -1 : m->limit.v;
 		bool raise = want < 0 || want > cur_mem;
-		if (pinned && raise && volt_cg_set(&d, "memory.limit", memsw, limit_str(want, sw, sizeof sw), err) < 0)
+		if (pinned && raise &&
+		    volt_cg_set(&d, "memory.limit", memsw, limit_str(want, sw, sizeof sw), err) < 0)
 			return -1;
-		if (volt_cg_set(&d, "memory.limit", "memory.limit_in_bytes", limit_str(want, lim, sizeof lim), err) <
-		    0)
+		if (volt_cg_set(&d, "memory.limit", "memory.limit_in_bytes", limit_str(want, lim, sizeof lim),
+				err) < 0)
 			return -1;
-		if (pinned && !raise && volt_cg_set(&d, "memory.limit", memsw, limit_str(want, sw, sizeof sw), err) < 0)
+		if (pinned && !raise &&
+		    volt_cg_set(&d, "memory.limit", memsw, limit_str(want, sw, sizeof sw), err) < 0)
 			return -1;
 	}
-	if (m->reservation.set &&
-	    volt_cg_set(&d, "memory.reservation", "memory.soft_limit_in_bytes",
-			limit_str(m->reservation.v, lim, sizeof lim), err) < 0)
+	if (m->reservation.set && volt_cg_set(&d, "memory.reservation", "memory.soft_limit_in_bytes",
+					      limit_str(m->reservation.v, lim, sizeof lim), err) < 0)
 		return -1;
 	if (m->swappiness.set) {
 		if (m->swappiness.v > 100)
@@ -126,11 +133,10 @@ static int cpu(struct volt_cgroup *cg, const struct oci_cpu *c, const char *wher
 	bool cpu_ctl = c->shares.set || c->quota.set || c->period.set || c->burst.set || c->idle.set ||
 		       c->realtime_runtime.set || c->realtime_period.set;
 	if (cpu_ctl) {
-		struct volt_cg_dir d;
+		_cleanup_(cg_dir_close) struct volt_cg_dir d = {.fd = -1};
 		bool missing;
 		if (open_ctl(cg, "cpu", where, &d, &missing, err) < 0)
 			return -1;
-		_cleanup_close_ int fd = d.fd;
 		if (missing)
 			return no_controller(cg, where, "cpu", "cpu", err);
 		char buf[24];
@@ -142,8 +148,8 @@ static int cpu(struct volt_cgroup *cg, const struct oci_cpu *c, const char *wher
 		    volt_cg_set_u64(&d, "cpu.period", "cpu.cfs_period_us", c->period.v, err) < 0)
 			return -1;
 		if (c->quota.set && c->quota.v &&
-		    volt_cg_set(&d, "cpu.quota", "cpu.cfs_quota_us", limit_str(c->quota.v, buf, sizeof buf), err) <
-			0)
+		    volt_cg_set(&d, "cpu.quota", "cpu.cfs_quota_us", limit_str(c->quota.v, buf, sizeof buf),
+				err) < 0)
 			return -1;
 		if (c->burst.set) {
 			if (!volt_cg_has_file(&d, "cpu.cfs_burst_us"))
@@ -161,26 +167,27 @@ static int cpu(struct volt_cgroup *cg, const struct oci_cpu *c, const char *wher
 		if (c->realtime_period.set && c->realtime_period.v) {
 			if (!volt_cg_has_file(&d, "cpu.rt_period_us"))
 				return volt_cg_unsupported(&d, "cpu.realtimePeriod", "cpu.rt_period_us", err);
-			if (volt_cg_set_u64(&d, "cpu.realtimePeriod", "cpu.rt_period_us", c->realtime_period.v, err) <
-			    0)
+			if (volt_cg_set_u64(&d, "cpu.realtimePeriod", "cpu.rt_period_us",
+					    c->realtime_period.v, err) < 0)
 				return -1;
 		}
 		if (c->realtime_runtime.set && c->realtime_runtime.v) {
 			if (!volt_cg_has_file(&d, "cpu.rt_runtime_us"))
-				return volt_cg_unsupported(&d, "cpu.realtimeRuntime", "cpu.rt_runtime_us", err);
+				return volt_cg_unsupported(&d, "cpu.realtimeRuntime", "cpu.rt_runtime_us",
+							   err);
 			snprintf(buf, sizeof buf, "%" PRId64, c->realtime_runtime.v);
 			if (volt_cg_set(&d, "cpu.realtimeRuntime", "cpu.rt_runtime_us", buf, err) < 0)
 				return -1;
 		}
 	}
 	if ((c->cpus && c->cpus[0]) || (c->mems && c->mems[0])) {
-		struct volt_cg_dir d;
+		_cleanup_(cg_dir_close) struct volt_cg_dir d = {.fd = -1};
 		bool missing;
 		if (open_ctl(cg, "cpuset", where, &d, &missing, err) < 0)
 			return -1;
-		_cleanup_close_ int fd = d.fd;
 		if (missing)
-			return no_controller(cg, where, c->cpus && c->cpus[0] ? "cpu.cpus" : "cpu.mems", "cpuset", err);
+			return no_controller(cg, where, c->cpus && c->cpus[0] ? "cpu.cpus" : "cpu.mems",
+					     "cpuset", err);
 		if (c->cpus && c->cpus[0] && volt_cg_set(&d, "cpu.cpus", "cpuset.cpus", c->cpus, err) < 0)
 			return -1;
 		if (c->mems && c->mems[0] && volt_cg_set(&d, "cpu.mems", "cpuset.mems", c->mems, err) < 0)
@@ -194,7 +201,8 @@ static int throttle(const struct volt_cg_dir *d, const char *field, const char *
 {
 	for (size_t i = 0; i < n; i++) {
 		char buf[64], f[64];
-		snprintf(buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major, t[i].minor, t[i].rate);
+		snprintf(buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major, t[i].minor,
+			 t[i].rate);
 		snprintf(f, sizeof f, "%s[%zu]", field, i);
 		if (volt_cg_set(d, f, file, buf, err) < 0)
 			return -1;
@@ -215,20 +223,20 @@ static const char *weight_file(const struct volt_cg_dir *d, const char *plain, c
 
 static int blkio(struct volt_cgroup *cg, const struct oci_blkio *b, const char *where, struct volt_error *err)
 {
-	struct volt_cg_dir d;
+	_cleanup_(cg_dir_close) struct volt_cg_dir d = {.fd = -1};
 	bool missing;
 	if (open_ctl(cg, "blkio", where, &d, &missing, err) < 0)
 		return -1;
-	_cleanup_close_ int fd = d.fd;
 	if (missing)
 		return no_controller(cg, where, "blockIO", "blkio", err);
 	const char *f;
 	if (b->weight.set && b->weight.v) {
 		if (!(f = weight_file(&d, "blkio.weight", "blkio.bfq.weight")))
-			return volt_err(err, -EOPNOTSUPP,
-					"%s.blockIO.weight: not supported on this host (no blkio.weight in %s%s, and "
-					"no disk uses the BFQ scheduler that blkio.bfq.weight needs)",
-					where, cg->hier[d.h].mountpoint, cg->path);
+			return volt_err(
+			    err, -EOPNOTSUPP,
+			    "%s.blockIO.weight: not supported on this host (no blkio.weight in %s%s, and "
+			    "no disk uses the BFQ scheduler that blkio.bfq.weight needs)",
+			    where, cg->hier[d.h].mountpoint, cg->path);
 		if (volt_cg_set_u64(&d, "blockIO.weight", f, b->weight.v, err) < 0)
 			return -1;
 	}
@@ -245,7 +253,8 @@ static int blkio(struct volt_cgroup *cg, const struct oci_blkio *b, const char *
 			snprintf(field, sizeof field, "blockIO.weightDevice[%zu].weight", i);
 			if (!(f = weight_file(&d, "blkio.weight_device", "blkio.bfq.weight_device")))
 				return volt_cg_unsupported(&d, field, "blkio.weight_device", err);
-			snprintf(buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRIu64, w->major, w->minor, w->weight.v);
+			snprintf(buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRIu64, w->major, w->minor,
+				 w->weight.v);
 			if (volt_cg_set(&d, field, f, buf, err) < 0)
 				return -1;
 		}
@@ -259,12 +268,12 @@ static int blkio(struct volt_cgroup *cg, const struct oci_blkio *b, const char *
 				return -1;
 		}
 	}
-	if (throttle(&d, "blockIO.throttleReadBpsDevice", "blkio.throttle.read_bps_device", b->throttle_read_bps,
-		     b->n_throttle_read_bps, err) < 0 ||
-	    throttle(&d, "blockIO.throttleWriteBpsDevice", "blkio.throttle.write_bps_device", b->throttle_write_bps,
-		     b->n_throttle_write_bps, err) < 0 ||
-	    throttle(&d, "blockIO.throttleReadIOPSDevice", "blkio.throttle.read_iops_device", b->throttle_read_iops,
-		     b->n_throttle_read_iops, err) < 0 ||
+	if (throttle(&d, "blockIO.throttleReadBpsDevice", "blkio.throttle.read_bps_device",
+		     b->throttle_read_bps, b->n_throttle_read_bps, err) < 0 ||
+	    throttle(&d, "blockIO.throttleWriteBpsDevice", "blkio.throttle.write_bps_device",
+		     b->throttle_write_bps, b->n_throttle_write_bps, err) < 0 ||
+	    throttle(&d, "blockIO.throttleReadIOPSDevice", "blkio.throttle.read_iops_device",
+		     b->throttle_read_iops, b->n_throttle_read_iops, err) < 0 ||
 	    throttle(&d, "blockIO.throttleWriteIOPSDevice", "blkio.throttle.write_iops_device",
 		     b->throttle_write_iops, b->n_throttle_write_iops, err) < 0)
 		return -1;
@@ -274,11 +283,10 @@ static int blkio(struct volt_cgroup *cg, const struct oci_blkio *b, const char *
 static int devices(struct volt_cgroup *cg, const struct oci_resources *r, const char *where,
 		   struct volt_error *err)
 {
-	struct volt_cg_dir d;
+	_cleanup_(cg_dir_close) struct volt_cg_dir d = {.fd = -1};
 	bool missing;
 	if (open_ctl(cg, "devices", where, &d, &missing, err) < 0)
 		return -1;
-	_cleanup_close_ int fd = d.fd;
 	if (missing)
 		return no_controller(cg, where, "devices", "devices", err);
 	_cleanup_free_ struct oci_device_rule *rules = NULL;
@@ -307,22 +315,20 @@ static int network(struct volt_cgroup *cg, const struct oci_resources *r, const 
 		   struct volt_error *err)
 {
 	if (r->net_class_id.set) {
-		struct volt_cg_dir d;
+		_cleanup_(cg_dir_close) struct volt_cg_dir d = {.fd = -1};
 		bool missing;
 		if (open_ctl(cg, "net_cls", where, &d, &missing, err) < 0)
 			return -1;
-		_cleanup_close_ int fd = d.fd;
 		if (missing)
 			return no_controller(cg, where, "network.classID", "net_cls", err);
 		if (volt_cg_set_u64(&d, "network.classID", "net_cls.classid", r->net_class_id.v, err) < 0)
 			return -1;
 	}
 	if (r->n_net_priorities) {
-		struct volt_cg_dir d;
+		_cleanup_(cg_dir_close) struct volt_cg_dir d = {.fd = -1};
 		bool missing;
 		if (open_ctl(cg, "net_prio", where, &d, &missing, err) < 0)
 			return -1;
-		_cleanup_close_ int fd = d.fd;
 		if (missing)
 			return no_controller(cg, where, "network.priorities", "net_prio", err);
 		for (size_t i = 0; i < r->n_net_priorities; i++) {
@@ -340,7 +346,7 @@ static int network(struct volt_cgroup *cg, const struct oci_resources *r, const 
 static int hugetlb(struct volt_cgroup *cg, const struct oci_resources *r, const char *where,
 		   struct volt_error *err)
 {
-	struct volt_cg_dir d = {.cg = cg, .where = where, .fd = -1};
+	_cleanup_(cg_dir_close) struct volt_cg_dir d = {.cg = cg, .where = where, .fd = -1};
 	ssize_t h = volt_cg_find_hier(cg, "hugetlb");
 	bool v2 = false;
 	if (h < 0) {
@@ -355,9 +361,8 @@ static int hugetlb(struct volt_cgroup *cg, const struct oci_resources *r, const 
 	d.h = (size_t)h;
 	d.fd = volt_cg_open_leaf(cg, d.h);
 	if (d.fd < 0)
-		return volt_err(err, -d.fd, "%s.hugepageLimits: open cgroup %s%s", where, cg->hier[h].mountpoint,
-				cg->path);
-	_cleanup_close_ int fd = d.fd;
+		return volt_err(err, -d.fd, "%s.hugepageLimits: open cgroup %s%s", where,
+				cg->hier[h].mountpoint, cg->path);
 	if (v2)
 		return volt_cg_v2_hugetlb(&d, r, err);
 	for (size_t i = 0; i < r->n_hugepage_limits; i++) {
@@ -365,8 +370,8 @@ static int hugetlb(struct volt_cgroup *cg, const struct oci_resources *r, const 
 		char file[64], field[48];
 		snprintf(field, sizeof field, "hugepageLimits[%zu]", i);
 		if (!volt_cg_valid_page_size(l->page_size))
-			return volt_err(err, -EINVAL, "%s.%s.pageSize: \"%s\" is not a size like 2MB", where, field,
-					l->page_size);
+			return volt_err(err, -EINVAL, "%s.%s.pageSize: \"%s\" is not a size like 2MB", where,
+					field, l->page_size);
 		snprintf(file, sizeof file, "hugetlb.%s.limit_in_bytes", l->page_size);
 		if (!cg->fake && !volt_cg_has_file(&d, file))
 			return volt_cg_unsupported(&d, field, file, err);
@@ -381,13 +386,13 @@ static int unified(struct volt_cgroup *cg, const struct oci_resources *r, const 
 {
 	ssize_t h = volt_cg_find_hier(cg, NULL);
 	if (h < 0)
-		return volt_err(err, -EOPNOTSUPP, "%s.unified: needs cgroup v2 (no cgroup2 mount under %s)", where,
-				cg->root);
-	struct volt_cg_dir d = {.cg = cg, .h = (size_t)h, .where = where};
+		return volt_err(err, -EOPNOTSUPP, "%s.unified: needs cgroup v2 (no cgroup2 mount under %s)",
+				where, cg->root);
+	_cleanup_(cg_dir_close) struct volt_cg_dir d = {.cg = cg, .h = (size_t)h, .where = where, .fd = -1};
 	d.fd = volt_cg_open_leaf(cg, d.h);
 	if (d.fd < 0)
-		return volt_err(err, -d.fd, "%s.unified: open cgroup %s%s", where, cg->hier[h].mountpoint, cg->path);
-	_cleanup_close_ int fd = d.fd;
+		return volt_err(err, -d.fd, "%s.unified: open cgroup %s%s", where, cg->hier[h].mountpoint,
+				cg->path);
 	return volt_cg_v2_unified(&d, r, true, err);
 }
 
@@ -401,11 +406,10 @@ int volt_cg_v1_apply(struct volt_cgroup *cg, const struct oci_resources *r, cons
 	if (r->has_cpu && cpu(cg, &r->cpu, where, err) < 0)
 		return -1;
 	if (r->has_pids && r->pids_limit.set) {
-		struct volt_cg_dir d;
+		_cleanup_(cg_dir_close) struct volt_cg_dir d = {.fd = -1};
 		bool missing;
 		if (open_ctl(cg, "pids", where, &d, &missing, err) < 0)
 			return -1;
-		_cleanup_close_ int fd = d.fd;
 		if (missing)
 			return no_controller(cg, where, "pids.limit", "pids", err);
 		char buf[24];

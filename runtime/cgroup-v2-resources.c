@@ -32,21 +32,23 @@ static int memory(const struct volt_cg_dir *d, const struct oci_memory *m, struc
 	if (m->swappiness.set)
 		return v2_only(d, "memory.swappiness", "there is no per-cgroup swappiness", err);
 	if (m->disable_oom_killer.set && m->disable_oom_killer.v)
-		return v2_only(d, "memory.disableOOMKiller", "the OOM killer cannot be disabled per cgroup", err);
+		return v2_only(d, "memory.disableOOMKiller", "the OOM killer cannot be disabled per cgroup",
+			       err);
 	if (m->swap.set && m->swap.v != 0) {
 		/* checked before memory.max is touched: a bad pair changes nothing */
 		if (volt_cg_swap_v2(m->limit.v, m->limit.set, m->swap.v, buf, sizeof buf, d->where, err) < 0)
 			return -1;
 	}
-	if (m->limit.set && volt_cg_set(d, "memory.limit", "memory.max", max_str(m->limit.v, buf, sizeof buf), err) < 0)
+	if (m->limit.set &&
+	    volt_cg_set(d, "memory.limit", "memory.max", max_str(m->limit.v, buf, sizeof buf), err) < 0)
 		return -1;
 	if (m->swap.set && m->swap.v != 0) {
 		volt_cg_swap_v2(m->limit.v, m->limit.set, m->swap.v, buf, sizeof buf, d->where, err);
 		if (volt_cg_set(d, "memory.swap", "memory.swap.max", buf, err) < 0)
 			return -1;
 	}
-	if (m->reservation.set &&
-	    volt_cg_set(d, "memory.reservation", "memory.low", max_str(m->reservation.v, buf, sizeof buf), err) < 0)
+	if (m->reservation.set && volt_cg_set(d, "memory.reservation", "memory.low",
+					      max_str(m->reservation.v, buf, sizeof buf), err) < 0)
 		return -1;
 	return 0;
 }
@@ -63,7 +65,7 @@ static int cpu(const struct volt_cg_dir *d, const struct oci_cpu *c, struct volt
 	bool quota = c->quota.set && c->quota.v != 0, period = c->period.set && c->period.v != 0;
 	if (quota || period) {
 		int n = quota && c->quota.v > 0 ? snprintf(buf, sizeof buf, "%" PRId64, c->quota.v)
-						 : snprintf(buf, sizeof buf, "max");
+						: snprintf(buf, sizeof buf, "max");
 		if (period)
 			snprintf(buf + n, sizeof buf - (size_t)n, " %" PRIu64, c->period.v);
 		if (volt_cg_set(d, quota ? "cpu.quota" : "cpu.period", "cpu.max", buf, err) < 0)
@@ -103,7 +105,8 @@ static int io(const struct volt_cg_dir *d, const struct oci_blkio *b, struct vol
 		return v2_only(d, "blockIO.leafWeight", "no leaf weights", err);
 	/* io.weight needs CFQ-like support, io.bfq.weight BFQ; neither is a
 	 * clear error on hosts that have no I/O scheduler weights */
-	const char *wf = volt_cg_has_file(d, "io.bfq.weight") && volt_cg_bfq_in_use(d->cg) ? "io.bfq.weight" : "io.weight";
+	const char *wf =
+	    volt_cg_has_file(d, "io.bfq.weight") && volt_cg_bfq_in_use(d->cg) ? "io.bfq.weight" : "io.weight";
 	bool bfq = wf[3] == 'b';
 	char buf[64];
 	if (b->weight.set && b->weight.v) {
@@ -130,12 +133,12 @@ static int io(const struct volt_cg_dir *d, const struct oci_blkio *b, struct vol
 		if (volt_cg_set(d, field, wf, buf, err) < 0)
 			return -1;
 	}
-	if (io_max(d, "blockIO.throttleReadBpsDevice", "rbps", b->throttle_read_bps, b->n_throttle_read_bps, err) <
-		0 ||
-	    io_max(d, "blockIO.throttleWriteBpsDevice", "wbps", b->throttle_write_bps, b->n_throttle_write_bps,
+	if (io_max(d, "blockIO.throttleReadBpsDevice", "rbps", b->throttle_read_bps, b->n_throttle_read_bps,
 		   err) < 0 ||
-	    io_max(d, "blockIO.throttleReadIOPSDevice", "riops", b->throttle_read_iops, b->n_throttle_read_iops,
-		   err) < 0 ||
+	    io_max(d, "blockIO.throttleWriteBpsDevice", "wbps", b->throttle_write_bps,
+		   b->n_throttle_write_bps, err) < 0 ||
+	    io_max(d, "blockIO.throttleReadIOPSDevice", "riops", b->throttle_read_iops,
+		   b->n_throttle_read_iops, err) < 0 ||
 	    io_max(d, "blockIO.throttleWriteIOPSDevice", "wiops", b->throttle_write_iops,
 		   b->n_throttle_write_iops, err) < 0)
 		return -1;
@@ -149,8 +152,8 @@ int volt_cg_v2_hugetlb(const struct volt_cg_dir *d, const struct oci_resources *
 		char file[64], field[48];
 		snprintf(field, sizeof field, "hugepageLimits[%zu]", i);
 		if (!volt_cg_valid_page_size(l->page_size))
-			return volt_err(err, -EINVAL, "%s.%s.pageSize: \"%s\" is not a size like 2MB", d->where, field,
-					l->page_size);
+			return volt_err(err, -EINVAL, "%s.%s.pageSize: \"%s\" is not a size like 2MB",
+					d->where, field, l->page_size);
 		snprintf(file, sizeof file, "hugetlb.%s.max", l->page_size);
 		if (volt_cg_set_u64(d, field, file, l->limit, err) < 0)
 			return -1;
@@ -172,7 +175,8 @@ int volt_cg_v2_unified(const struct volt_cg_dir *d, const struct oci_resources *
 		char field[320];
 		snprintf(field, sizeof field, "unified[\"%.256s\"]", kv->key);
 		if (!valid_key(kv->key))
-			return volt_err(err, -EINVAL, "%s.%s: not a cgroup interface file name", d->where, field);
+			return volt_err(err, -EINVAL, "%s.%s: not a cgroup interface file name", d->where,
+					field);
 		if (!volt_cg_has_file(d, kv->key)) {
 			/* its controller may just not be delegated yet (always so on the
 			 * hybrid layout, which delegates nothing at create) */
@@ -184,10 +188,11 @@ int volt_cg_v2_unified(const struct volt_cg_dir *d, const struct oci_resources *
 		}
 		if (!volt_cg_has_file(d, kv->key)) {
 			if (hybrid)
-				return volt_err(err, -EOPNOTSUPP,
-						"%s.%s: not supported on this host (cgroup v1, and no %s in its "
-						"cgroup2 part %s%s)",
-						d->where, field, kv->key, d->cg->hier[d->h].mountpoint, d->cg->path);
+				return volt_err(
+				    err, -EOPNOTSUPP,
+				    "%s.%s: not supported on this host (cgroup v1, and no %s in its "
+				    "cgroup2 part %s%s)",
+				    d->where, field, kv->key, d->cg->hier[d->h].mountpoint, d->cg->path);
 			return volt_cg_unsupported(d, field, kv->key, err);
 		}
 		if (volt_cg_set(d, field, kv->key, kv->value, err) < 0)
@@ -221,11 +226,17 @@ int volt_cg_v2_delegate(const struct volt_cgroup *cg, size_t h, const char *cont
 		snprintf(name, sizeof name, "%.*s", (int)(next - p - 1), p + 1);
 		int nfd = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0)
-			return volt_err(err, errno, "%s: open %s%.*s", field, mnt, (int)(next - cg->path), cg->path);
+			return volt_err(err, errno, "%s: open %s%.*s", field, mnt, (int)(next - cg->path),
+					cg->path);
 		close(fd);
 		fd = nfd;
 		p = next;
 	}
+}
+
+static void cg_dir_close(struct volt_cg_dir *d)
+{
+	volt_closep(&d->fd);
 }
 
 int volt_cg_v2_apply(struct volt_cgroup *cg, const struct oci_resources *r, const char *where,
@@ -233,11 +244,10 @@ int volt_cg_v2_apply(struct volt_cgroup *cg, const struct oci_resources *r, cons
 {
 	if (!r->present)
 		return 0;
-	struct volt_cg_dir d = {.cg = cg, .h = 0, .where = where};
+	_cleanup_(cg_dir_close) struct volt_cg_dir d = {.cg = cg, .h = 0, .where = where, .fd = -1};
 	d.fd = volt_cg_open_leaf(cg, 0);
 	if (d.fd < 0)
 		return volt_err(err, -d.fd, "%s: open cgroup %s%s", where, cg->hier[0].mountpoint, cg->path);
-	_cleanup_close_ int fd = d.fd;
 	if (r->has_network && (r->net_class_id.set || r->n_net_priorities))
 		return v2_only(&d, r->net_class_id.set ? "network.classID" : "network.priorities",
 			       "no net_cls/net_prio controllers", err);
@@ -248,7 +258,8 @@ int volt_cg_v2_apply(struct volt_cgroup *cg, const struct oci_resources *r, cons
 	if (r->has_pids && r->pids_limit.set) {
 		char buf[24];
 		if (volt_cg_set(&d, "pids.limit", "pids.max",
-				max_str(r->pids_limit.v > 0 ? r->pids_limit.v : -1, buf, sizeof buf), err) < 0)
+				max_str(r->pids_limit.v > 0 ? r->pids_limit.v : -1, buf, sizeof buf),
+				err) < 0)
 			return -1;
 	}
 	if (r->has_blkio && io(&d, &r->blkio, err) < 0)

@@ -187,8 +187,10 @@ int volt_cgroup_freeze(struct volt_cgroup *cg, bool freeze, struct volt_error *e
 	struct freezer fz;
 	freezer_open(cg, &fz);
 	if (fz.fd < 0)
-		return volt_err(err, -EOPNOTSUPP, "cgroup %s: no freezer (neither the v1 freezer controller nor "
-				"cgroup.freeze) under %s", cg->path, cg->root);
+		return volt_err(err, -EOPNOTSUPP,
+				"cgroup %s: no freezer (neither the v1 freezer controller nor "
+				"cgroup.freeze) under %s",
+				cg->path, cg->root);
 	_cleanup_close_ int fd = fz.fd;
 	const char *file = fz.v2 ? "cgroup.freeze" : "freezer.state";
 	if (!freeze) {
@@ -248,9 +250,11 @@ int volt_cgroup_oom_kills(struct volt_cgroup *cg, uint64_t *count, struct volt_e
 	if (v2 && cg->layout == VOLT_CGROUP_V2)
 		h = 0;
 	if (h < 0)
-		return volt_err(err, -EOPNOTSUPP, "cgroup %s: no memory controller under %s", cg->path, cg->root);
+		return volt_err(err, -EOPNOTSUPP, "cgroup %s: no memory controller under %s", cg->path,
+				cg->root);
 	char path[1024], buf[512];
-	if (volt_cg_leaf_path(cg, (size_t)h, v2 ? "memory.events" : "memory.oom_control", path, sizeof path) < 0)
+	if (volt_cg_leaf_path(cg, (size_t)h, v2 ? "memory.events" : "memory.oom_control", path, sizeof path) <
+	    0)
 		return volt_err(err, ENAMETOOLONG, "cgroup %s", cg->path);
 	ssize_t len = volt_cg_read_at(AT_FDCWD, path, buf, sizeof buf);
 	if (len < 0)

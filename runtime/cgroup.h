@@ -13,16 +13,16 @@
 #include "oci/error.h"
 
 enum volt_cgroup_layout {
-	VOLT_CGROUP_V1,     /* v1 controllers only */
+	VOLT_CGROUP_V1,	    /* v1 controllers only */
 	VOLT_CGROUP_HYBRID, /* v1 controllers + a cgroup2 mount (e.g. /sys/fs/cgroup/unified) */
-	VOLT_CGROUP_V2,     /* cgroup2 at the root */
+	VOLT_CGROUP_V2,	    /* cgroup2 at the root */
 };
 
 #define VOLT_CGROUP_MAX_HIER 16
 
 struct volt_cgroup_hier {
-	char mountpoint[256]; /* "/sys/fs/cgroup/memory" or the cgroup2 mount */
-	char controllers[128];   /* "memory", "cpu,cpuacct", "name=systemd", "" for cgroup2 */
+	char mountpoint[256];  /* "/sys/fs/cgroup/memory" or the cgroup2 mount */
+	char controllers[128]; /* "memory", "cpu,cpuacct", "name=systemd", "" for cgroup2 */
 	bool v2;
 };
 
@@ -97,10 +97,10 @@ bool volt_cgroup_path_frozen(const char *root, const char *path);
 int volt_cgroup_oom_kills(struct volt_cgroup *cg, uint64_t *count, struct volt_error *err);
 
 /* Usage counters, in runc's `events` units (cpu in ns, memory in bytes). */
-#define VOLT_STATS_MAX_CPU 256
-#define VOLT_STATS_MAX_RAW 96
+#define VOLT_STATS_MAX_CPU   256
+#define VOLT_STATS_MAX_RAW   96
 #define VOLT_STATS_MAX_BLKIO 64
-#define VOLT_STATS_MAX_HUGE 4
+#define VOLT_STATS_MAX_HUGE  4
 
 struct volt_mem_entry {
 	uint64_t usage, max, limit, failcnt;

@@ -67,10 +67,6 @@ static _Noreturn void agent(int sock, int logfd)
 	close(sock);
 	if (listener < 0)
 		_exit(0);
-	struct seccomp_notif *req = NULL;
-	struct seccomp_notif_resp *resp = NULL;
-	if (seccomp_notify_alloc(&req, &resp) < 0)
-		_exit(1);
 	for (;;) {
 		struct pollfd p = {.fd = listener, .events = POLLIN};
 		if (poll(&p, 1, -1) < 0) {
@@ -80,13 +76,17 @@ static _Noreturn void agent(int sock, int logfd)
 		}
 		if (!(p.revents & POLLIN))
 			_exit(0); /* POLLHUP: no process uses the filter any more */
-		if (seccomp_notify_receive(listener, req) < 0)
-			continue; /* the caller died meanwhile */
-		log_call(logfd, &req->data);
-		memset(resp, 0, sizeof *resp);
-		resp->id = req->id;
-		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		seccomp_notify_respond(listener, resp);
+		/* The kernel wants the request zeroed. */
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof req);
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == EINTR || errno == ENOENT)
+				continue; /* the caller died meanwhile */
+			_exit(1);	  /* unanswered calls then fail instead of hanging */
+		}
+		log_call(logfd, &req.data);
+		struct seccomp_notif_resp resp = {.id = req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
+		ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 	}
 }
 

@@ -80,3 +80,31 @@ int volt_sysctl_apply(const struct oci_map *sysctl, struct volt_error *err)
 	}
 	return 0;
 }
+
+static const char *const ipc_sysctls[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+					  "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+					  "kernel.shmmni", "kernel.shm_rmid_forced"};
+
+int volt_sysctl_check(const struct oci_map *sysctl, const bool has_ns[OCI_NS__COUNT], struct volt_error *err)
+{
+	for (size_t i = 0; i < sysctl->n; i++) {
+		const char *k = sysctl->v[i].key;
+		enum oci_ns_type need = OCI_NS__COUNT;
+		if (strncmp(k, "net.", 4) == 0)
+			need = OCI_NS_NETWORK;
+		else if (strncmp(k, "fs.mqueue.", 10) == 0)
+			need = OCI_NS_IPC;
+		else if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0)
+			need = OCI_NS_UTS;
+		for (size_t j = 0; j < sizeof ipc_sysctls / sizeof ipc_sysctls[0]; j++)
+			if (strcmp(k, ipc_sysctls[j]) == 0)
+				need = OCI_NS_IPC;
+		if (need == OCI_NS__COUNT)
+			return volt_err(err, -EPERM, "linux.sysctl.%s: not namespaced, setting it would change the host",
+					k);
+		if (!has_ns[need])
+			return volt_err(err, -EPERM, "linux.sysctl.%s: needs a %s namespace, the container shares the host's",
+					k, oci_ns_name(need));
+	}
+	return 0;
+}

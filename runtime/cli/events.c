@@ -59,7 +59,8 @@ static int parse_duration(const char *s, long long *ms)
 
 static void mem_entry(const char *name, const struct volt_mem_entry *e, bool comma)
 {
-	printf("\"%s\":{\"limit\":%" PRIu64 ",\"usage\":%" PRIu64 ",\"max\":%" PRIu64 ",\"failcnt\":%" PRIu64 "}%s",
+	printf("\"%s\":{\"limit\":%" PRIu64 ",\"usage\":%" PRIu64 ",\"max\":%" PRIu64 ",\"failcnt\":%" PRIu64
+	       "}%s",
 	       name, e->limit, e->usage, e->max, e->failcnt, comma ? "," : "");
 }
 
@@ -68,8 +69,8 @@ static void blkio_entries(const char *name, __typeof__(((struct volt_cgroup_stat
 {
 	printf("\"%s\":[", name);
 	for (size_t i = 0; i < n; i++)
-		printf("%s{\"major\":%" PRIu32 ",\"minor\":%" PRIu32 ",\"op\":\"%s\",\"value\":%" PRIu64 "}", i ? "," : "",
-		       v[i].major, v[i].minor, v[i].op, v[i].value);
+		printf("%s{\"major\":%" PRIu32 ",\"minor\":%" PRIu32 ",\"op\":\"%s\",\"value\":%" PRIu64 "}",
+		       i ? "," : "", v[i].major, v[i].minor, v[i].op, v[i].value);
 	printf("]");
 }
 
@@ -99,8 +100,9 @@ static void print_stats(const char *id, const struct volt_cgroup_stats *st)
 	blkio_entries("ioServicedRecursive", (void *)st->blkio.ios, st->blkio.n_ios);
 	printf("},\"hugetlb\":{");
 	for (size_t i = 0; i < st->n_hugetlb; i++)
-		printf("%s\"%s\":{\"usage\":%" PRIu64 ",\"max\":%" PRIu64 ",\"failcnt\":%" PRIu64 "}", i ? "," : "",
-		       st->hugetlb[i].size, st->hugetlb[i].usage, st->hugetlb[i].max, st->hugetlb[i].failcnt);
+		printf("%s\"%s\":{\"usage\":%" PRIu64 ",\"max\":%" PRIu64 ",\"failcnt\":%" PRIu64 "}",
+		       i ? "," : "", st->hugetlb[i].size, st->hugetlb[i].usage, st->hugetlb[i].max,
+		       st->hugetlb[i].failcnt);
 	printf("}}}\n");
 	fflush(stdout);
 }
@@ -130,7 +132,8 @@ static int events_main(struct volt_ctx *ctx, int argc, char **argv)
 			once = true;
 		else if (ch == 'i') {
 			if (parse_duration(optarg, &interval) < 0)
-				return cli_usage_error(ctx, &cmd_events, "--interval: invalid duration \"%s\"", optarg);
+				return cli_usage_error(ctx, &cmd_events,
+						       "--interval: invalid duration \"%s\"", optarg);
 		} else if (ch == 'h')
 			return cli_help(&cmd_events);
 		else
@@ -165,7 +168,8 @@ static int events_main(struct volt_ctx *ctx, int argc, char **argv)
 		long long t = now_ms();
 		if (t >= next) {
 			if (emit_stats(&cg, id, &err) < 0)
-				return volt_container_status(&c) == VOLT_STATUS_STOPPED ? 0 : cli_fail(ctx, &err);
+				return volt_container_status(&c) == VOLT_STATUS_STOPPED ? 0
+											: cli_fail(ctx, &err);
 			next = t + interval;
 		}
 		long long wait = next - t;
@@ -184,11 +188,11 @@ static int events_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_events = {
-	.name = "events",
-	.run = events_main,
-	.summary = "stream a container's resource usage and OOM events as JSON",
-	.usage = "events [--stats] [--interval DURATION] ID\n\n"
-		 "Options:\n"
-		 "  --stats           print the usage once and exit\n"
-		 "  --interval D      time between stats events (default 5s; 500ms, 1m, ...)",
+    .name = "events",
+    .run = events_main,
+    .summary = "stream a container's resource usage and OOM events as JSON",
+    .usage = "events [--stats] [--interval DURATION] ID\n\n"
+	     "Options:\n"
+	     "  --stats           print the usage once and exit\n"
+	     "  --interval D      time between stats events (default 5s; 500ms, 1m, ...)",
 };

@@ -14,7 +14,8 @@
 
 static int read_all(const char *path, char **out, size_t *len, struct volt_error *err)
 {
-	_cleanup_close_ int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd =
+	    strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return volt_err(err, errno, "--resources %s", path);
 	_cleanup_free_ char *buf = NULL;
@@ -74,8 +75,8 @@ static int number(const struct volt_ctx *ctx, const char *flag, const char *s, b
 }
 
 /* A flag given on the command line overrides the JSON's field. */
-static int set_i64(const struct volt_ctx *ctx, const char *flag, const char *s, bool bytes, struct oci_opt_i64 *out,
-		   bool *section)
+static int set_i64(const struct volt_ctx *ctx, const char *flag, const char *s, bool bytes,
+		   struct oci_opt_i64 *out, bool *section)
 {
 	int64_t v;
 	if (!s)
@@ -122,24 +123,49 @@ static int update_main(struct volt_ctx *ctx, int argc, char **argv)
 					     {NULL, 0, NULL, 0}};
 	const char *resources = NULL;
 	struct {
-		const char *memory, *swap, *reservation, *quota, *period, *shares, *cpus, *mems, *pids, *blkio;
+		const char *memory, *swap, *reservation, *quota, *period, *shares, *cpus, *mems, *pids,
+		    *blkio;
 	} f = {0};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "r:m:h", opts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_RESOURCES: resources = optarg; break;
-		case OPT_MEMORY: f.memory = optarg; break;
-		case OPT_SWAP: f.swap = optarg; break;
-		case OPT_RESERVATION: f.reservation = optarg; break;
-		case OPT_QUOTA: f.quota = optarg; break;
-		case OPT_PERIOD: f.period = optarg; break;
-		case OPT_SHARES: f.shares = optarg; break;
-		case OPT_CPUS: f.cpus = optarg; break;
-		case OPT_MEMS: f.mems = optarg; break;
-		case OPT_PIDS: f.pids = optarg; break;
-		case OPT_BLKIO: f.blkio = optarg; break;
-		case 'h': return cli_help(&cmd_update);
-		default: return cli_usage_error(ctx, &cmd_update, "invalid option");
+		case OPT_RESOURCES:
+			resources = optarg;
+			break;
+		case OPT_MEMORY:
+			f.memory = optarg;
+			break;
+		case OPT_SWAP:
+			f.swap = optarg;
+			break;
+		case OPT_RESERVATION:
+			f.reservation = optarg;
+			break;
+		case OPT_QUOTA:
+			f.quota = optarg;
+			break;
+		case OPT_PERIOD:
+			f.period = optarg;
+			break;
+		case OPT_SHARES:
+			f.shares = optarg;
+			break;
+		case OPT_CPUS:
+			f.cpus = optarg;
+			break;
+		case OPT_MEMS:
+			f.mems = optarg;
+			break;
+		case OPT_PIDS:
+			f.pids = optarg;
+			break;
+		case OPT_BLKIO:
+			f.blkio = optarg;
+			break;
+		case 'h':
+			return cli_help(&cmd_update);
+		default:
+			return cli_usage_error(ctx, &cmd_update, "invalid option");
 		}
 	}
 	if (!cli_want_args(ctx, &cmd_update, argc, argv, 1, 1))
@@ -153,7 +179,8 @@ static int update_main(struct volt_ctx *ctx, int argc, char **argv)
 	if (resources) {
 		_cleanup_free_ char *json = NULL;
 		size_t len = 0;
-		if (read_all(resources, &json, &len, &err) < 0 || oci_resources_parse(&arena, json, len, &r, &err) < 0) {
+		if (read_all(resources, &json, &len, &err) < 0 ||
+		    oci_resources_parse(&arena, json, len, &r, &err) < 0) {
 			cli_fail(ctx, &err);
 			goto out;
 		}
@@ -161,7 +188,8 @@ static int update_main(struct volt_ctx *ctx, int argc, char **argv)
 	r.present = true;
 	if (set_i64(ctx, "memory", f.memory, true, &r.memory.limit, &r.has_memory) < 0 ||
 	    set_i64(ctx, "memory-swap", f.swap, true, &r.memory.swap, &r.has_memory) < 0 ||
-	    set_i64(ctx, "memory-reservation", f.reservation, true, &r.memory.reservation, &r.has_memory) < 0 ||
+	    set_i64(ctx, "memory-reservation", f.reservation, true, &r.memory.reservation, &r.has_memory) <
+		0 ||
 	    set_i64(ctx, "cpu-quota", f.quota, false, &r.cpu.quota, &r.has_cpu) < 0 ||
 	    set_u64(ctx, "cpu-period", f.period, &r.cpu.period, &r.has_cpu) < 0 ||
 	    set_u64(ctx, "cpu-share", f.shares, &r.cpu.shares, &r.has_cpu) < 0 ||
@@ -183,7 +211,8 @@ static int update_main(struct volt_ctx *ctx, int argc, char **argv)
 		}
 		enum volt_status s = volt_container_status(&c);
 		if (s == VOLT_STATUS_STOPPED) {
-			volt_err(&err, -EINVAL, "container \"%s\" is stopped: nothing to update", argv[optind]);
+			volt_err(&err, -EINVAL, "container \"%s\" is stopped: nothing to update",
+				 argv[optind]);
 			cli_fail(ctx, &err);
 			goto out;
 		}
@@ -201,20 +230,20 @@ out:
 }
 
 const struct volt_command cmd_update = {
-	.name = "update",
-	.run = update_main,
-	.summary = "change the resource limits of a running container",
-	.usage = "update [options] ID\n\n"
-		 "Options (sizes take k, m, g suffixes; -1 is unlimited):\n"
-		 "  -r, --resources FILE       LinuxResources JSON; \"-\" reads stdin\n"
-		 "  -m, --memory N             memory limit\n"
-		 "      --memory-swap N        memory+swap limit\n"
-		 "      --memory-reservation N memory soft limit\n"
-		 "      --cpu-quota N          CPU CFS quota (us per period; -1 none)\n"
-		 "      --cpu-period N         CPU CFS period (us)\n"
-		 "      --cpu-share N          CPU shares (relative weight)\n"
-		 "      --cpuset-cpus LIST     CPUs the container may use (0-3, 0,1)\n"
-		 "      --cpuset-mems LIST     memory nodes the container may use\n"
-		 "      --pids-limit N         maximum number of tasks (-1, 0: no limit)\n"
-		 "      --blkio-weight N       block I/O weight (10-1000)",
+    .name = "update",
+    .run = update_main,
+    .summary = "change the resource limits of a running container",
+    .usage = "update [options] ID\n\n"
+	     "Options (sizes take k, m, g suffixes; -1 is unlimited):\n"
+	     "  -r, --resources FILE       LinuxResources JSON; \"-\" reads stdin\n"
+	     "  -m, --memory N             memory limit\n"
+	     "      --memory-swap N        memory+swap limit\n"
+	     "      --memory-reservation N memory soft limit\n"
+	     "      --cpu-quota N          CPU CFS quota (us per period; -1 none)\n"
+	     "      --cpu-period N         CPU CFS period (us)\n"
+	     "      --cpu-share N          CPU shares (relative weight)\n"
+	     "      --cpuset-cpus LIST     CPUs the container may use (0-3, 0,1)\n"
+	     "      --cpuset-mems LIST     memory nodes the container may use\n"
+	     "      --pids-limit N         maximum number of tasks (-1, 0: no limit)\n"
+	     "      --blkio-weight N       block I/O weight (10-1000)",
 };

@@ -61,7 +61,7 @@ teardown() {
 	cfg_args /bin/volt-probe sleep 100
 	expect_create_fails createRuntime
 	# No container init survives either.
-	! pgrep -f "volt-run --root $ROOT create" >/dev/null
+	[ -z "$(pgrep -f "volt-run --root $ROOT create")" ]
 }
 
 @test "a missing hook binary aborts create with no leftovers" {

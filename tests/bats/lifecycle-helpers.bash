@@ -31,9 +31,14 @@ cgroup_exists() {
 	done
 }
 
-# Number of mounts in the test's (host) mount namespace.
+# Number of mounts in the test's (host) mount namespace at or under this
+# test's directories or the build tree (where a leaked mount of a failed
+# create or an escape would land). Mounts elsewhere are not counted: other
+# test suites may mount and unmount things on this machine meanwhile.
 host_mounts() {
-	wc -l </proc/self/mountinfo
+	awk -v a="$TEST_TMP" -v b="$VOLT_BUILD" \
+		'index($5, a) == 1 || index($5, b) == 1 || index($4, a) == 1 { n++ } END { print n + 0 }' \
+		/proc/self/mountinfo
 }
 
 # Bind-mount host directory SRC at DEST in the container (read-write unless

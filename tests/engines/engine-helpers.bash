@@ -185,3 +185,12 @@ retry() {
 		sleep 0.1
 	done
 }
+
+# True when PID has a handler for signal SIG (its SigCgt bit is set): a
+# signal sent to a container init before that is dropped.
+catches() {
+	local pid=$1 num mask
+	num=$(kill -l "$2") || return 1
+	mask=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$pid/status" 2>/dev/null) || return 1
+	[ -n "$mask" ] && (((0x$mask >> (num - 1)) & 1))
+}

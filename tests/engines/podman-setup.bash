@@ -19,6 +19,9 @@ podman_setup() {
 		[containers]
 		default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 		log_driver = "k8s-file"
+		# The default bridge network costs a second of CNI work per container:
+		# tests that want it ask for --network bridge.
+		netns = "none"
 
 		[network]
 		network_backend = "cni"

@@ -101,16 +101,17 @@ static void test_conversions(void)
 	r = volt_cg_swap_v2(32 << 20, true, -1, buf, sizeof buf, "linux.resources", &err);
 	check(r == 0 && strcmp(buf, "max") == 0, "v2 swap -1 is max", err.msg);
 	r = volt_cg_swap_v2(64 << 20, true, 32 << 20, buf, sizeof buf, "linux.resources", &err);
-	check(r < 0 && strstr(err.msg, "linux.resources.memory.swap"), "v2 swap below the limit rejected", err.msg);
+	check(r < 0 && strstr(err.msg, "linux.resources.memory.swap"), "v2 swap below the limit rejected",
+	      err.msg);
 	r = volt_cg_swap_v2(0, false, 32 << 20, buf, sizeof buf, "resources", &err);
 	check(r < 0 && strstr(err.msg, "resources.memory.swap"), "v2 swap without a limit rejected", err.msg);
 
 	static const struct {
 		const char *in;
 		int64_t want;
-	} sizes[] = {{"1024", 1024},	   {"64m", 64LL << 20}, {"64M", 64LL << 20}, {"1g", 1LL << 30},
-		     {"512kb", 512 << 10}, {"2GiB", 2LL << 30}, {"1.5k", 1536},	     {"-1", -1},
-		     {"100b", 100}};
+	} sizes[] = {{"1024", 1024},	{"64m", 64LL << 20},  {"64M", 64LL << 20},
+		     {"1g", 1LL << 30}, {"512kb", 512 << 10}, {"2GiB", 2LL << 30},
+		     {"1.5k", 1536},	{"-1", -1},	      {"100b", 100}};
 	bool ok = true;
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		int64_t v = 0;
@@ -121,8 +122,9 @@ static void test_conversions(void)
 	}
 	check(ok, "byte sizes with k/m/g suffixes parse like runc", NULL);
 	int64_t v;
-	check(volt_parse_bytes("abc", &v) < 0 && volt_parse_bytes("5x", &v) < 0 && volt_parse_bytes("", &v) < 0 &&
-		  volt_parse_bytes("-5", &v) < 0 && volt_parse_bytes("1mbb", &v) < 0,
+	check(volt_parse_bytes("abc", &v) < 0 && volt_parse_bytes("5x", &v) < 0 &&
+		  volt_parse_bytes("", &v) < 0 && volt_parse_bytes("-5", &v) < 0 &&
+		  volt_parse_bytes("1mbb", &v) < 0,
 	      "bad byte sizes rejected", NULL);
 }
 
@@ -130,7 +132,8 @@ static void test_conversions(void)
 static int run_prog(const struct bpf_insn *p, int n, uint32_t type, uint32_t access, uint32_t major,
 		    uint32_t minor)
 {
-	struct bpf_cgroup_dev_ctx ctx = {.access_type = (access << 16) | type, .major = major, .minor = minor};
+	struct bpf_cgroup_dev_ctx ctx = {
+	    .access_type = (access << 16) | type, .major = major, .minor = minor};
 	uint64_t r[11] = {0};
 	for (int pc = 0; pc < n; pc++) {
 		const struct bpf_insn *i = &p[pc];
@@ -142,12 +145,17 @@ static int run_prog(const struct bpf_insn *p, int n, uint32_t type, uint32_t acc
 			r[i->dst_reg] = w;
 		} else if (cls == BPF_ALU || cls == BPF_ALU64) {
 			uint64_t d = r[i->dst_reg];
-			d = op == BPF_AND ? d & src : op == BPF_RSH ? d >> src : op == BPF_MOV ? src : (uint64_t)-1;
+			d = op == BPF_AND   ? d & src
+			    : op == BPF_RSH ? d >> src
+			    : op == BPF_MOV ? src
+					    : (uint64_t)-1;
 			r[i->dst_reg] = cls == BPF_ALU ? (uint32_t)d : d;
 		} else if (cls == BPF_JMP && op == BPF_EXIT) {
 			return (int)r[0];
 		} else if (cls == BPF_JMP) {
-			bool jump = op == BPF_JNE ? r[i->dst_reg] != src : op == BPF_JEQ ? r[i->dst_reg] == src : false;
+			bool jump = op == BPF_JNE   ? r[i->dst_reg] != src
+				    : op == BPF_JEQ ? r[i->dst_reg] == src
+						    : false;
 			if (jump)
 				pc += i->off;
 		} else {
@@ -199,7 +207,8 @@ static void test_device_prog(void)
 	int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
 	if (fd < 0 && (errno == EPERM || errno == ENOSYS)) {
 		n_test++;
-		printf("ok %d - kernel verifier accepts the program # SKIP no permission to load BPF\n", n_test);
+		printf("ok %d - kernel verifier accepts the program # SKIP no permission to load BPF\n",
+		       n_test);
 	} else {
 		char e[64];
 		fmt(e, sizeof e, "errno %d", errno);
@@ -218,9 +227,9 @@ static void test_device_prog(void)
 
 static void make_v1(const char *root, bool hybrid)
 {
-	static const char *const h[][2] = {{"blkio", "blkio"},	   {"cpu", "cpu"},	 {"cpuacct", "cpuacct"},
-					   {"cpuset", "cpuset"},   {"devices", "devices"}, {"freezer", "freezer"},
-					   {"memory", "memory"},   {"pids", "pids"}};
+	static const char *const h[][2] = {
+	    {"blkio", "blkio"},	    {"cpu", "cpu"},	    {"cpuacct", "cpuacct"}, {"cpuset", "cpuset"},
+	    {"devices", "devices"}, {"freezer", "freezer"}, {"memory", "memory"},   {"pids", "pids"}};
 	for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
 		mkhier(root, h[i][0], h[i][1]);
 	if (hybrid)
@@ -255,8 +264,8 @@ static void test_v1(const char *root)
 	struct oci_device_rule devs[] = {{false, 'a', -1, -1, "rwm"}, {false, 'c', 1, 3, "rwm"}};
 	struct oci_blkio_throttle thr = {254, 0, 1048576};
 	struct oci_hugepage_limit huge = {"2MB", 4 << 20};
-	struct oci_resources r = {.present = true, .has_memory = true, .has_cpu = true, .has_pids = true,
-				  .has_blkio = true};
+	struct oci_resources r = {
+	    .present = true, .has_memory = true, .has_cpu = true, .has_pids = true, .has_blkio = true};
 	r.memory.limit = (struct oci_opt_i64){true, 32 << 20};
 	r.memory.swap = (struct oci_opt_i64){true, 64 << 20};
 	r.memory.reservation = (struct oci_opt_i64){true, 16 << 20};
@@ -280,7 +289,8 @@ static void test_v1(const char *root)
 	fmt(cs, sizeof cs, "%s/cpuset/volt/r1", root);
 	check(file_is(mem, "memory.limit_in_bytes", "33554432") &&
 		  file_is(mem, "memory.memsw.limit_in_bytes", "67108864") &&
-		  file_is(mem, "memory.soft_limit_in_bytes", "16777216") && file_is(mem, "memory.swappiness", "10") &&
+		  file_is(mem, "memory.soft_limit_in_bytes", "16777216") &&
+		  file_is(mem, "memory.swappiness", "10") &&
 		  access(strcat(strcpy((char[1100]){0}, mem), "/memory.kmem.limit_in_bytes"), F_OK) < 0,
 	      "v1 memory: limit, memsw = OCI swap total, soft limit, swappiness; kernel ignored", NULL);
 	check(file_is(cpu, "cpu.shares", "512") && file_is(cpu, "cpu.cfs_quota_us", "50000") &&
@@ -289,7 +299,8 @@ static void test_v1(const char *root)
 	      "v1 cpu: shares, quota, period, burst, cpuset.cpus", NULL);
 	check(file_is(pids, "pids.max", "max"), "v1 pids.limit -1 -> max", NULL);
 	check(file_is(blk, "blkio.throttle.read_bps_device", "254:0 1048576"), "v1 blkio throttle", NULL);
-	check(file_is(uni, "hugetlb.2MB.max", "4194304") && file_is(root, "unified/cgroup.subtree_control", "+hugetlb") &&
+	check(file_is(uni, "hugetlb.2MB.max", "4194304") &&
+		  file_is(root, "unified/cgroup.subtree_control", "+hugetlb") &&
 		  file_is(root, "unified/volt/cgroup.subtree_control", "+hugetlb"),
 	      "hybrid: hugetlb goes to the cgroup2 part, delegated down to the leaf", NULL);
 	/* fake files keep the last write: the config's deny, the last default allow */
@@ -309,13 +320,14 @@ static void test_v1(const char *root)
 	struct oci_kv kv = {"memory.high", "1000000"};
 	struct oci_resources un = {.present = true, .unified = {&kv, 1}};
 	ret = cg.ops->apply(&cg, &un, "linux.resources", &err);
-	check(ret < 0 && strstr(err.msg, "linux.resources.unified[\"memory.high\"]") && strstr(err.msg, "cgroup v1"),
+	check(ret < 0 && strstr(err.msg, "linux.resources.unified[\"memory.high\"]") &&
+		  strstr(err.msg, "cgroup v1"),
 	      "unified key with no file in the cgroup2 part: error", err.msg);
 	kv.key = "hugetlb.2MB.max";
 	kv.value = "2097152";
 	ret = cg.ops->apply(&cg, &un, "linux.resources", &err);
-	check(ret == 0 && file_is(uni, "hugetlb.2MB.max", "2097152"), "unified key present in the cgroup2 part: written",
-	      err.msg);
+	check(ret == 0 && file_is(uni, "hugetlb.2MB.max", "2097152"),
+	      "unified key present in the cgroup2 part: written", err.msg);
 
 	/* update semantics: lower the limit below memsw, then raise both */
 	struct oci_resources up = {.present = true, .has_memory = true};
@@ -327,7 +339,8 @@ static void test_v1(const char *root)
 	      "update raises memory and memsw", err.msg);
 	up.memory.swap = (struct oci_opt_i64){true, 64 << 20};
 	ret = cg.ops->apply(&cg, &up, "resources", &err);
-	check(ret < 0 && strstr(err.msg, "resources.memory.swap"), "swap total below the limit refused", err.msg);
+	check(ret < 0 && strstr(err.msg, "resources.memory.swap"), "swap total below the limit refused",
+	      err.msg);
 
 	/* stats from fake counter files */
 	put(mem, "memory.usage_in_bytes", "1234\n");
@@ -344,19 +357,20 @@ static void test_v1(const char *root)
 	put(acct, "cpuacct.usage_sys", "1000\n");
 	struct volt_cgroup_stats *st = malloc(sizeof *st);
 	ret = cg.ops->stats(&cg, st, &err);
-	check(ret == 0 && st->memory.usage.usage == 1234 && st->memory.usage.failcnt == 3 && st->memory.n_raw == 3 &&
-		  st->memory.cache == 30 && st->memory.oom_kills == 2,
+	check(ret == 0 && st->memory.usage.usage == 1234 && st->memory.usage.failcnt == 3 &&
+		  st->memory.n_raw == 3 && st->memory.cache == 30 && st->memory.oom_kills == 2,
 	      "v1 stats: memory usage, failcnt, raw memory.stat, oom_kill", err.msg);
 	check(ret == 0 && st->pids.current == 7 && st->pids.limit == 0 && st->cpu.total == 5000 &&
-		  st->cpu.n_percpu == 2 && st->cpu.percpu[1] == 3000 && st->cpu.user == 4000 && st->cpu.kernel == 1000,
+		  st->cpu.n_percpu == 2 && st->cpu.percpu[1] == 3000 && st->cpu.user == 4000 &&
+		  st->cpu.kernel == 1000,
 	      "v1 stats: pids, cpuacct total/percpu/user/kernel", NULL);
 	check(ret == 0 && st->n_hugetlb == 1 && strcmp(st->hugetlb[0].size, "2MB") == 0 &&
 		  st->hugetlb[0].max == 2097152,
 	      "hybrid stats: hugetlb from the cgroup2 part", NULL);
 	free(st);
 	uint64_t ooms = 0;
-	check(volt_cgroup_oom_kills(&cg, &ooms, &err) == 0 && ooms == 2, "oom_kill counter from memory.oom_control",
-	      err.msg);
+	check(volt_cgroup_oom_kills(&cg, &ooms, &err) == 0 && ooms == 2,
+	      "oom_kill counter from memory.oom_control", err.msg);
 
 	/* pause state is one read of freezer.state */
 	char fz[1024];
@@ -388,8 +402,12 @@ static void test_v2(const char *root)
 	struct oci_blkio_throttle thr[] = {{254, 0, 1048576}};
 	struct oci_hugepage_limit huge = {"2MB", 4 << 20};
 	struct oci_kv kv = {"memory.high", "50000000"};
-	struct oci_resources r = {.present = true, .has_memory = true, .has_cpu = true, .has_pids = true,
-				  .has_blkio = true, .unified = {&kv, 1}};
+	struct oci_resources r = {.present = true,
+				  .has_memory = true,
+				  .has_cpu = true,
+				  .has_pids = true,
+				  .has_blkio = true,
+				  .unified = {&kv, 1}};
 	r.memory.limit = (struct oci_opt_i64){true, 32 << 20};
 	r.memory.swap = (struct oci_opt_i64){true, 64 << 20};
 	r.memory.reservation = (struct oci_opt_i64){true, 16 << 20};
@@ -415,8 +433,8 @@ static void test_v2(const char *root)
 		  file_is(leaf, "cpuset.mems", "0"),
 	      "v2 cpu: weight from shares, cpu.max, burst, idle, cpuset.mems", NULL);
 	check(file_is(leaf, "pids.max", "64") && file_is(leaf, "io.weight", "default 10000") &&
-		  file_is(leaf, "io.max", "254:0 wiops=1048576") && file_is(leaf, "hugetlb.2MB.max", "4194304") &&
-		  file_is(leaf, "memory.high", "50000000"),
+		  file_is(leaf, "io.max", "254:0 wiops=1048576") &&
+		  file_is(leaf, "hugetlb.2MB.max", "4194304") && file_is(leaf, "memory.high", "50000000"),
 	      "v2 pids.max, io.weight, io.max, hugetlb.2MB.max, unified memory.high", NULL);
 
 	struct oci_resources q = {.present = true, .has_cpu = true};
@@ -433,14 +451,14 @@ static void test_v2(const char *root)
 	bad.present = bad.has_memory = true;
 	bad.memory.disable_oom_killer = (struct oci_opt_bool){true, true};
 	ret = cg.ops->apply(&cg, &bad, "linux.resources", &err);
-	check(ret < 0 && strstr(err.msg, "linux.resources.memory.disableOOMKiller"), "v2 disableOOMKiller: clear error",
-	      err.msg);
+	check(ret < 0 && strstr(err.msg, "linux.resources.memory.disableOOMKiller"),
+	      "v2 disableOOMKiller: clear error", err.msg);
 	memset(&bad, 0, sizeof bad);
 	bad.present = bad.has_network = true;
 	bad.net_class_id = (struct oci_opt_u64){true, 1};
 	ret = cg.ops->apply(&cg, &bad, "linux.resources", &err);
-	check(ret < 0 && strstr(err.msg, "linux.resources.network.classID"), "v2 network.classID: clear error",
-	      err.msg);
+	check(ret < 0 && strstr(err.msg, "linux.resources.network.classID"),
+	      "v2 network.classID: clear error", err.msg);
 	struct oci_kv evil = {"../../etc/passwd", "x"};
 	struct oci_resources ev = {.present = true, .unified = {&evil, 1}};
 	ret = cg.ops->apply(&cg, &ev, "linux.resources", &err);
@@ -449,8 +467,9 @@ static void test_v2(const char *root)
 	put(leaf, "memory.current", "4096\n");
 	put(leaf, "memory.events", "low 0\nhigh 0\nmax 5\noom 1\noom_kill 1\n");
 	put(leaf, "memory.stat", "anon 100\nfile 200\n");
-	put(leaf, "cpu.stat", "usage_usec 10\nuser_usec 7\nsystem_usec 3\nnr_periods 4\nnr_throttled 2\n"
-			      "throttled_usec 9\n");
+	put(leaf, "cpu.stat",
+	    "usage_usec 10\nuser_usec 7\nsystem_usec 3\nnr_periods 4\nnr_throttled 2\n"
+	    "throttled_usec 9\n");
 	put(leaf, "pids.current", "3\n");
 	put(leaf, "io.stat", "254:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n");
 	struct volt_cgroup_stats *st = malloc(sizeof *st);
@@ -467,8 +486,8 @@ static void test_v2(const char *root)
 	      "v2 stats: io.stat", NULL);
 	free(st);
 	uint64_t ooms = 0;
-	check(volt_cgroup_oom_kills(&cg, &ooms, &err) == 0 && ooms == 1, "v2 oom_kill counter from memory.events",
-	      err.msg);
+	check(volt_cgroup_oom_kills(&cg, &ooms, &err) == 0 && ooms == 1,
+	      "v2 oom_kill counter from memory.events", err.msg);
 	put(leaf, "cgroup.freeze", "1\n");
 	check(volt_cgroup_path_frozen(root, "/volt/r2"), "v2 frozen check reads cgroup.freeze", NULL);
 	cg.ops->destroy(&cg, &err);
