@@ -20,7 +20,7 @@ const char *volt_severity_name(enum volt_severity s)
 }
 
 __attribute__((format(printf, 4, 5))) static void add(struct volt_findings *f, enum volt_severity sev,
-						       const char *check, const char *fmt, ...)
+						      const char *check, const char *fmt, ...)
 {
 	if (f->n == VOLT_FINDINGS_MAX)
 		return;
@@ -40,20 +40,20 @@ static const struct {
 	enum volt_severity sev;
 	const char *why;
 } dangerous_caps[] = {
-	{21, VOLT_SEV_HIGH, "near-root: mounts, namespaces, many escapes"},	/* SYS_ADMIN */
-	{16, VOLT_SEV_HIGH, "can load kernel modules"},			/* SYS_MODULE */
-	{17, VOLT_SEV_HIGH, "raw I/O on devices and ports"},			/* SYS_RAWIO */
-	{19, VOLT_SEV_HIGH, "can trace and inject into processes"},		/* SYS_PTRACE */
-	{2, VOLT_SEV_HIGH, "bypasses read checks; open_by_handle_at escapes"}, /* DAC_READ_SEARCH */
-	{39, VOLT_SEV_HIGH, "can load BPF programs"},				/* BPF */
-	{33, VOLT_SEV_HIGH, "can change the MAC policy"},			/* MAC_ADMIN */
-	{32, VOLT_SEV_HIGH, "bypasses the MAC policy"},			/* MAC_OVERRIDE */
-	{12, VOLT_SEV_MEDIUM, "can reconfigure the network"},		/* NET_ADMIN */
-	{22, VOLT_SEV_MEDIUM, "can reboot or kexec"},				/* SYS_BOOT */
-	{25, VOLT_SEV_MEDIUM, "can set the system clock"},			/* SYS_TIME */
-	{38, VOLT_SEV_MEDIUM, "can use perf events on the host"},		/* PERFMON */
-	{34, VOLT_SEV_MEDIUM, "can read the kernel log"},			/* SYSLOG */
-	{13, VOLT_SEV_LOW, "raw sockets (spoofing)"},				/* NET_RAW */
+    {21, VOLT_SEV_HIGH, "near-root: mounts, namespaces, many escapes"},	   /* SYS_ADMIN */
+    {16, VOLT_SEV_HIGH, "can load kernel modules"},			   /* SYS_MODULE */
+    {17, VOLT_SEV_HIGH, "raw I/O on devices and ports"},		   /* SYS_RAWIO */
+    {19, VOLT_SEV_HIGH, "can trace and inject into processes"},		   /* SYS_PTRACE */
+    {2, VOLT_SEV_HIGH, "bypasses read checks; open_by_handle_at escapes"}, /* DAC_READ_SEARCH */
+    {39, VOLT_SEV_HIGH, "can load BPF programs"},			   /* BPF */
+    {33, VOLT_SEV_HIGH, "can change the MAC policy"},			   /* MAC_ADMIN */
+    {32, VOLT_SEV_HIGH, "bypasses the MAC policy"},			   /* MAC_OVERRIDE */
+    {12, VOLT_SEV_MEDIUM, "can reconfigure the network"},		   /* NET_ADMIN */
+    {22, VOLT_SEV_MEDIUM, "can reboot or kexec"},			   /* SYS_BOOT */
+    {25, VOLT_SEV_MEDIUM, "can set the system clock"},			   /* SYS_TIME */
+    {38, VOLT_SEV_MEDIUM, "can use perf events on the host"},		   /* PERFMON */
+    {34, VOLT_SEV_MEDIUM, "can read the kernel log"},			   /* SYSLOG */
+    {13, VOLT_SEV_LOW, "raw sockets (spoofing)"},			   /* NET_RAW */
 };
 
 static enum volt_severity lower(enum volt_severity s)
@@ -83,7 +83,8 @@ static void audit_seccomp(const struct volt_inspect *in, struct volt_findings *f
 		add(f, VOLT_SEV_LOW, "seccomp_denylist",
 		    "seccomp default action is SCMP_ACT_ALLOW: a deny list misses new syscalls");
 	if (s && s->present && s->default_action && strcmp(s->default_action, "SCMP_ACT_LOG") == 0)
-		add(f, VOLT_SEV_MEDIUM, "seccomp_audit", "seccomp is in audit mode (SCMP_ACT_LOG): nothing is denied");
+		add(f, VOLT_SEV_MEDIUM, "seccomp_audit",
+		    "seccomp is in audit mode (SCMP_ACT_LOG): nothing is denied");
 }
 
 static void audit_caps(const struct volt_inspect *in, bool userns, struct volt_findings *f)
@@ -103,7 +104,8 @@ static void audit_caps(const struct volt_inspect *in, bool userns, struct volt_f
 			add(f, sev, key, "%s is effective: %s%s", name, dangerous_caps[i].why,
 			    userns ? " (within the user namespace)" : "");
 		else if ((in->proc.cap_bnd >> cap) & 1)
-			add(f, lower(sev), key, "%s is in the bounding set: a setuid or file-capability binary can gain it",
+			add(f, lower(sev), key,
+			    "%s is in the bounding set: a setuid or file-capability binary can gain it",
 			    name);
 	}
 }
@@ -115,12 +117,12 @@ static void audit_namespaces(const struct volt_inspect *in, struct volt_findings
 		enum volt_severity sev;
 		const char *why;
 	} host_ns[] = {
-		{"pid", VOLT_SEV_HIGH, "sees and signals every host process"},
-		{"net", VOLT_SEV_HIGH, "shares the host's network stack and ports"},
-		{"mnt", VOLT_SEV_HIGH, "shares the host's mounts"},
-		{"ipc", VOLT_SEV_MEDIUM, "shares the host's SysV IPC and POSIX queues"},
-		{"uts", VOLT_SEV_MEDIUM, "can change the host's hostname"},
-		{"cgroup", VOLT_SEV_LOW, "sees the host's cgroup tree"},
+	    {"pid", VOLT_SEV_HIGH, "sees and signals every host process"},
+	    {"net", VOLT_SEV_HIGH, "shares the host's network stack and ports"},
+	    {"mnt", VOLT_SEV_HIGH, "shares the host's mounts"},
+	    {"ipc", VOLT_SEV_MEDIUM, "shares the host's SysV IPC and POSIX queues"},
+	    {"uts", VOLT_SEV_MEDIUM, "can change the host's hostname"},
+	    {"cgroup", VOLT_SEV_LOW, "sees the host's cgroup tree"},
 	};
 	for (size_t i = 0; i < sizeof host_ns / sizeof host_ns[0]; i++) {
 		if (!ns_is_host(in, host_ns[i].ns))
@@ -131,17 +133,20 @@ static void audit_namespaces(const struct volt_inspect *in, struct volt_findings
 	}
 	if (ns_is_host(in, "user")) {
 		if (in->proc.uid == 0)
-			add(f, VOLT_SEV_MEDIUM, "no_userns", "no user namespace: container root is host root");
+			add(f, VOLT_SEV_MEDIUM, "no_userns",
+			    "no user namespace: container root is host root");
 		else
-			add(f, VOLT_SEV_LOW, "no_userns", "no user namespace: the process runs as host uid %ld",
-			    in->proc.uid);
+			add(f, VOLT_SEV_LOW, "no_userns",
+			    "no user namespace: the process runs as host uid %ld", in->proc.uid);
 	}
 }
 
-static void audit_limit(const struct volt_limit *l, const char *what, const char *key, struct volt_findings *f)
+static void audit_limit(const struct volt_limit *l, const char *what, const char *key,
+			struct volt_findings *f)
 {
 	if (!l->known)
-		add(f, VOLT_SEV_LOW, key, "%s limit unknown: the container's cgroup file could not be read", what);
+		add(f, VOLT_SEV_LOW, key, "%s limit unknown: the container's cgroup file could not be read",
+		    what);
 	else if (!l->limited)
 		add(f, VOLT_SEV_MEDIUM, key, "no %s limit", what);
 }
@@ -155,11 +160,14 @@ void volt_audit(const struct volt_inspect *in, struct volt_findings *f)
 	audit_limit(&in->memory, "memory", "no_memory_limit", f);
 	audit_limit(&in->pids, "pids", "no_pids_limit", f);
 	if (in->config && !in->config->root.readonly)
-		add(f, VOLT_SEV_LOW, "writable_rootfs", "the root filesystem is writable (root.readonly is false)");
+		add(f, VOLT_SEV_LOW, "writable_rootfs",
+		    "the root filesystem is writable (root.readonly is false)");
 	if (in->proc.no_new_privs != 1)
-		add(f, VOLT_SEV_MEDIUM, "no_new_privs", "NoNewPrivs is 0: setuid binaries can raise privileges");
+		add(f, VOLT_SEV_MEDIUM, "no_new_privs",
+		    "NoNewPrivs is 0: setuid binaries can raise privileges");
 	if (!in->config || !in->config->process.landlock.present)
-		add(f, VOLT_SEV_LOW, "no_landlock", "no Landlock ruleset: filesystem access is not restricted");
+		add(f, VOLT_SEV_LOW, "no_landlock",
+		    "no Landlock ruleset: filesystem access is not restricted");
 }
 
 int volt_audit_score(const struct volt_findings *f)

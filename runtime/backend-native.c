@@ -17,6 +17,7 @@
 #include "init.h"
 #include "namespaces.h"
 #include "oci/cleanup.h"
+#include "seccomp-host.h"
 #include "sync.h"
 #include "sysctl.h"
 #include "terminal.h"
@@ -127,6 +128,13 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 	if (volt_ns_prepare_parent(c, &ns, err) < 0)
 		return -1;
 
+	/* Host side of seccomp: cache, listener connection, audit agent. */
+	_cleanup_(volt_seccomp_host_release) struct volt_seccomp_host sh = {.agent_fd = -1};
+	if (volt_seccomp_host_prepare(b->ctx->root, b->dirfd, c, &sh, err) < 0)
+		return -1;
+	if (sh.warning[0])
+		volt_warn(&b->ctx->log, "%s", sh.warning);
+
 	int pidfd = -1;
 	struct clone_args ca = {
 		.flags = (unsigned long long)ns.clone_flags | CLONE_PIDFD,
@@ -150,6 +158,7 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 			.preserve_fds = b->opts->preserve_fds,
 			.no_pivot = b->opts->no_pivot,
 			.no_new_keyring = b->opts->no_new_keyring,
+			.seccomp = &sh,
 		};
 		volt_init_run(&ia);
 	}

@@ -19,6 +19,7 @@
 #include "oci/cleanup.h"
 #include "process.h"
 #include "profiles.h"
+#include "seccomp-host.h"
 #include "security.h"
 #include "sync.h"
 #include "terminal.h"
@@ -124,6 +125,7 @@ struct exec_child {
 	int sync_fd;
 	int console_fd;
 	int preserve_fds;
+	const struct volt_seccomp_host *seccomp;
 };
 
 /* The order that grants the rights to join the rest: user first. */
@@ -155,6 +157,7 @@ static _Noreturn void exec_child_run(struct exec_child *x)
 	struct volt_error err = {0};
 	_cleanup_free_ char *path = NULL;
 	struct volt_security sec = {.audit_fd = -1, .landlock_fd = -1};
+	volt_seccomp_host_fill(x->seccomp, &sec);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (child_prepare(x, &path, &sec, &err) == 0 &&
 	    volt_process_apply(&x->cfg->process, x->preserve_fds, &sec, x->state, &err) == 0) {
@@ -220,7 +223,13 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 	struct volt_cgroup cg;
 	if (volt_cgroup_open(&cg, ctx->cgroup_root, c.state.cgroup_path, err) < 0)
 		return -1;
-	struct exec_child x = {.cfg = cfg, .state = &c.state, .console_fd = -1, .preserve_fds = o->preserve_fds};
+	/* The same compiled (cached) filter as the init's; in audit mode its own agent
+	 * logs into the same seccomp.log. */
+	_cleanup_(volt_seccomp_host_release) struct volt_seccomp_host sh = {.agent_fd = -1};
+	if (volt_seccomp_host_prepare(ctx->root, c.dirfd, cfg, &sh, err) < 0)
+		return -1;
+	struct exec_child x = {
+		.cfg = cfg, .state = &c.state, .console_fd = -1, .preserve_fds = o->preserve_fds, .seccomp = &sh};
 	if (open_namespaces(c.state.pid, x.ns_fd, err) < 0)
 		return -1;
 	int r = -1, pidfd = -1;

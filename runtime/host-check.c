@@ -73,7 +73,9 @@ static void check_cgroup(const char *root, struct volt_host_item *it)
 		return;
 	}
 	it->ok = true;
-	const char *l = cg.layout == VOLT_CGROUP_V2 ? "v2" : cg.layout == VOLT_CGROUP_HYBRID ? "hybrid" : "v1";
+	const char *l = cg.layout == VOLT_CGROUP_V2	  ? "v2"
+			: cg.layout == VOLT_CGROUP_HYBRID ? "hybrid"
+							  : "v1";
 	snprintf(it->detail, sizeof it->detail, "%s (%zu hierarchies)", l, cg.n_hier);
 }
 
@@ -90,11 +92,11 @@ static void check_nftables(struct volt_host_item *it)
 		struct nlmsghdr nh;
 		struct nfgenmsg nf;
 	} req = {
-		.nh = {.nlmsg_len = sizeof req,
-		       .nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN,
-		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
-		       .nlmsg_seq = 1},
-		.nf = {.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0},
+	    .nh = {.nlmsg_len = sizeof req,
+		   .nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN,
+		   .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		   .nlmsg_seq = 1},
+	    .nf = {.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0},
 	};
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	struct timeval tv = {.tv_sec = 1};
@@ -110,7 +112,8 @@ static void check_nftables(struct volt_host_item *it)
 			snprintf(it->detail, sizeof it->detail, "netlink receive: %s", strerror(errno));
 			return;
 		}
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 				if (e->error == 0)
@@ -134,8 +137,8 @@ void volt_host_check(const char *cgroup_root, struct volt_host_item items[VOLT_H
 	struct volt_host_item *it = item(items, n, "kernel");
 	struct utsname u;
 	it->ok = uname(&u) == 0;
-	snprintf(it->detail, sizeof it->detail, "%.30s %.60s %.30s", it->ok ? u.sysname : "?", it->ok ? u.release : "?",
-		 it->ok ? u.machine : "?");
+	snprintf(it->detail, sizeof it->detail, "%.30s %.60s %.30s", it->ok ? u.sysname : "?",
+		 it->ok ? u.release : "?", it->ok ? u.machine : "?");
 
 	it = item(items, n, "landlock");
 	int abi = volt_landlock_abi();
@@ -153,7 +156,8 @@ void volt_host_check(const char *cgroup_root, struct volt_host_item items[VOLT_H
 
 	it = item(items, n, "time_ns");
 	it->ok = access("/proc/self/ns/time", F_OK) == 0;
-	snprintf(it->detail, sizeof it->detail, "%s", it->ok ? "/proc/self/ns/time present" : "no time namespaces");
+	snprintf(it->detail, sizeof it->detail, "%s",
+		 it->ok ? "/proc/self/ns/time present" : "no time namespaces");
 
 	it = item(items, n, "pidfd");
 	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);

@@ -129,6 +129,8 @@ _Noreturn void volt_init_run(struct volt_init_args *a)
 	struct volt_error err = {0};
 	_cleanup_free_ char *path = NULL;
 	struct volt_security sec = {.audit_fd = -1, .landlock_fd = -1};
+	if (a->seccomp)
+		volt_seccomp_host_fill(a->seccomp, &sec);
 	/* Die with the runtime while it still owns us (create is in progress). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (init_prepare(a, &path, &sec, &err) < 0) {

@@ -7,6 +7,7 @@
 #include "namespaces.h"
 #include "oci/config.h"
 #include "oci/state.h"
+#include "seccomp-host.h"
 
 struct volt_init_args {
 	const struct oci_config *config;
@@ -20,6 +21,7 @@ struct volt_init_args {
 	int preserve_fds;
 	bool no_pivot;
 	bool no_new_keyring;
+	const struct volt_seccomp_host *seccomp; /* host-side seccomp work, or NULL */
 };
 
 /* Never returns: execs the user's process or _exits with a status after

@@ -16,7 +16,8 @@
 #include "runtime/cgroup.h"
 #include "runtime/profiles.h"
 
-static const char *const ns_names[VOLT_INSPECT_NS] = {"pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time"};
+static const char *const ns_names[VOLT_INSPECT_NS] = {"pid", "net",  "mnt",    "ipc",
+						      "uts", "user", "cgroup", "time"};
 
 /* v1 reports "no limit" as the page-aligned maximum, not a fixed number. */
 #define V1_UNLIMITED (1ULL << 62)

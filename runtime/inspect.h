@@ -24,7 +24,7 @@ void volt_cap_mask_names(uint64_t mask, char *buf, size_t len);
 
 /* The security lines of /proc/PID/status. -1: the line was missing. */
 struct volt_proc_sec {
-	int seccomp;         /* 0 off, 1 strict, 2 filter */
+	int seccomp;	     /* 0 off, 1 strict, 2 filter */
 	int seccomp_filters; /* number of attached filters */
 	int no_new_privs;
 	long uid, gid; /* real ids as the host sees them */
@@ -45,9 +45,9 @@ int volt_idmap_parse(const char *text, struct volt_idmaps *out);
 /* Whether a namespace of the init is its own or the runtime's. */
 struct volt_ns_view {
 	const char *name; /* "pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time" */
-	bool present;     /* the kernel has this namespace type */
-	bool is_new;      /* differs from the runtime's own */
-	char link[64];    /* "pid:[4026532...]" */
+	bool present;	  /* the kernel has this namespace type */
+	bool is_new;	  /* differs from the runtime's own */
+	char link[64];	  /* "pid:[4026532...]" */
 };
 #define VOLT_INSPECT_NS 8
 
@@ -89,7 +89,7 @@ const char *volt_severity_name(enum volt_severity s);
 
 struct volt_finding {
 	enum volt_severity severity;
-	char check[24];   /* short key: "seccomp", "cap_sys_admin", "host_net", ... */
+	char check[24]; /* short key: "seccomp", "cap_sys_admin", "host_net", ... */
 	char message[200];
 };
 

@@ -11,8 +11,8 @@
 #define VOLT_PROFILES_DIR "/etc/volt/profiles"
 
 /* Rewrite c in place (allocating in its arena) from the annotations. An
- * unknown profile name is an error naming the annotation. Also applies
- * org.volt.seccomp.audit=true (turn denials into logging). */
+ * unknown profile name is an error naming the annotation. (Audit mode,
+ * org.volt.seccomp.audit, is the seccomp compiler's business: see seccomp.h.) */
 int volt_profiles_apply(struct oci_config *c, struct volt_error *err);
 
 #endif

@@ -15,8 +15,8 @@
 #include "oci/cleanup.h"
 
 #define USERNS_ANNOTATION "org.volt.userns"
-#define USERNS_DIR ".userns"
-#define USERNS_SIZE 65536u
+#define USERNS_DIR	  ".userns"
+#define USERNS_SIZE	  65536u
 /* The last slot whose range still ends below 2^32. */
 #define USERNS_SLOTS 65535u
 
@@ -37,22 +37,26 @@ static int take_slot(const char *state_root, const char *id, uint32_t *base, str
 {
 	_cleanup_close_ int dfd = open_slot_dir(state_root, true);
 	if (dfd < 0)
-		return volt_err(err, errno, "annotations[\"" USERNS_ANNOTATION "\"]: %s/" USERNS_DIR, state_root);
+		return volt_err(err, errno, "annotations[\"" USERNS_ANNOTATION "\"]: %s/" USERNS_DIR,
+				state_root);
 	for (uint32_t k = 0; k < USERNS_SLOTS; k++) {
 		char name[16];
 		snprintf(name, sizeof name, "%u", k);
-		_cleanup_close_ int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		_cleanup_close_ int fd =
+		    openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0) {
 			if (errno == EEXIST)
 				continue;
-			return volt_err(err, errno, "annotations[\"" USERNS_ANNOTATION "\"]: %s/" USERNS_DIR "/%s",
+			return volt_err(err, errno,
+					"annotations[\"" USERNS_ANNOTATION "\"]: %s/" USERNS_DIR "/%s",
 					state_root, name);
 		}
 		size_t len = strlen(id);
 		if (write(fd, id, len) != (ssize_t)len) {
 			int e = errno ? errno : EIO;
 			unlinkat(dfd, name, 0);
-			return volt_err(err, e, "annotations[\"" USERNS_ANNOTATION "\"]: %s/" USERNS_DIR "/%s",
+			return volt_err(err, e,
+					"annotations[\"" USERNS_ANNOTATION "\"]: %s/" USERNS_DIR "/%s",
 					state_root, name);
 		}
 		*base = USERNS_SIZE * (k + 1);
@@ -103,22 +107,26 @@ static int add_user_namespace(struct oci_config *c)
 	return 0;
 }
 
-int volt_userns_auto_apply(const char *state_root, const char *id, struct oci_config *c, struct volt_error *err)
+int volt_userns_auto_apply(const char *state_root, const char *id, struct oci_config *c,
+			   struct volt_error *err)
 {
 	const char *v = oci_map_get(&c->annotations, USERNS_ANNOTATION);
 	if (!v)
 		return 0;
 	if (strcmp(v, "auto") != 0)
-		return volt_err(err, -EINVAL, "annotations[\"" USERNS_ANNOTATION "\"]: \"%s\" is not supported (only \"auto\")",
-				v);
+		return volt_err(
+		    err, -EINVAL,
+		    "annotations[\"" USERNS_ANNOTATION "\"]: \"%s\" is not supported (only \"auto\")", v);
 	/* Mappings given by the config would leave the allocated range unused:
 	 * refuse rather than silently pick one of the two. */
 	if (c->linux.n_uid_mappings || c->linux.n_gid_mappings)
-		return volt_err(err, -EINVAL, "annotations[\"" USERNS_ANNOTATION "\"]: the config already maps users");
+		return volt_err(err, -EINVAL,
+				"annotations[\"" USERNS_ANNOTATION "\"]: the config already maps users");
 	const struct oci_namespace *have = oci_config_namespace(c, OCI_NS_USER);
 	if (have && have->path)
 		return volt_err(err, -EINVAL,
-				"annotations[\"" USERNS_ANNOTATION "\"]: the config joins the user namespace %s",
+				"annotations[\"" USERNS_ANNOTATION
+				"\"]: the config joins the user namespace %s",
 				have->path);
 
 	/* A leftover slot of this id (a runtime killed mid-create) is stale:

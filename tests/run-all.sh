@@ -1,8 +1,16 @@
 #!/bin/bash
 # run-all.sh [BUILD]: every test: the unit test binaries (one per
-# tests/unit/test-*.c, from BUILD/tests/), then the bats suite. The last line
-# is the one summary over both, "N passed, N failed" (plus ", N skipped" when
-# any were skipped); the exit status is non-zero if anything failed.
+# tests/unit/test-*.c, from BUILD/tests/), then the bats suite, then the engine
+# tests (podman and containerd driving volt-run, tests/engines/*.bats). The
+# last line is the one summary over all, "N passed, N failed" (plus ", N
+# skipped" when any were skipped); the exit status is non-zero if anything
+# failed.
+#
+# VOLT_ENGINE_TESTS: all (default) runs every engine test; fast only those
+# whose name ends in [smoke] (a few podman and containerd tests, for
+# `make test`); 0 none.
+# Engine tests skip themselves when podman/containerd are not installed
+# (scripts/install-engine-deps.sh installs them).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,29 +32,50 @@ echo "# ===== unit tests (${#bins[@]} binaries)"
 VOLT_SUMMARY_FILE="$tmp/unit" ./tests/run-unit.sh "${bins[@]}" || true
 read -r unit_pass unit_fail unit_skip <"$tmp/unit"
 
-# bats: count the TAP lines of the suite, whatever state it ends in.
+# Count the TAP lines of a bats run, whatever state it ends in: sets
+# ${prefix}_pass, _fail and _skip. A plan larger than the results, or a
+# non-zero exit without a failing test, counts as failures.
+count_tap() {
+	local prefix=$1 tap=$2 rc=$3 label=$4 p f s plan ran
+	read -r p f s plan < <(awk '
+		/^ok [0-9]+/ { if (tolower($0) ~ / # skip/) s++; else p++; next }
+		/^not ok [0-9]+/ { f++; next }
+		/^1\.\.[0-9]+$/ { sub(/^1\.\./, ""); plan = $0 + 0 }
+		END { printf "%d %d %d %d\n", p, f, s, plan }' "$tap")
+	ran=$((p + f + s))
+	if [ "$plan" -gt "$ran" ]; then
+		echo "# $label: planned $plan tests, only $ran reported"
+		f=$((f + plan - ran))
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "# $label: exit status $rc without a failing test"
+		f=1
+	fi
+	echo "# $label: $p passed, $f failed, $s skipped"
+	printf -v "${prefix}_pass" %d "$p"
+	printf -v "${prefix}_fail" %d "$f"
+	printf -v "${prefix}_skip" %d "$s"
+}
+
 echo "# ===== bats tests"
 bats_rc=0
 VOLT_BUILD="$build" ./tests/run-bats.sh 2>&1 | tee "$tmp/bats.tap" || bats_rc=$?
-read -r bats_pass bats_fail bats_skip bats_plan < <(awk '
-	/^ok [0-9]+/ { if (tolower($0) ~ / # skip/) s++; else p++; next }
-	/^not ok [0-9]+/ { f++; next }
-	/^1\.\.[0-9]+$/ { sub(/^1\.\./, ""); plan = $0 + 0 }
-	END { printf "%d %d %d %d\n", p, f, s, plan }' "$tmp/bats.tap")
-bats_ran=$((bats_pass + bats_fail + bats_skip))
-if [ "$bats_plan" -gt "$bats_ran" ]; then
-	echo "# bats: planned $bats_plan tests, only $bats_ran reported"
-	bats_fail=$((bats_fail + bats_plan - bats_ran))
-fi
-if [ "$bats_rc" -ne 0 ] && [ "$bats_fail" -eq 0 ]; then
-	echo "# bats: exit status $bats_rc without a failing test"
-	bats_fail=1
-fi
-echo "# bats: $bats_pass passed, $bats_fail failed, $bats_skip skipped"
+count_tap bats "$tmp/bats.tap" "$bats_rc" bats
 
-passed=$((unit_pass + bats_pass))
-failed=$((unit_fail + bats_fail))
-skipped=$((unit_skip + bats_skip))
+eng_pass=0 eng_fail=0 eng_skip=0
+engines=${VOLT_ENGINE_TESTS:-all}
+if [ "$engines" != 0 ]; then
+	echo "# ===== engine tests ($engines)"
+	filter=()
+	[ "$engines" = fast ] && filter=(--filter '\[smoke\]')
+	eng_rc=0
+	VOLT_BUILD="$build" ./tests/run-bats.sh "${filter[@]}" tests/engines 2>&1 | tee "$tmp/eng.tap" || eng_rc=$?
+	count_tap eng "$tmp/eng.tap" "$eng_rc" engines
+fi
+
+passed=$((unit_pass + bats_pass + eng_pass))
+failed=$((unit_fail + bats_fail + eng_fail))
+skipped=$((unit_skip + bats_skip + eng_skip))
 summary="$passed passed, $failed failed"
 if [ "$skipped" -gt 0 ]; then
 	summary+=", $skipped skipped"

@@ -6,6 +6,8 @@
 #include <yajl/yajl_gen.h>
 
 #include "cli.h"
+#include "runtime/landlock.h"
+#include "runtime/seccomp.h"
 
 static void s(yajl_gen g, const char *v)
 {
@@ -85,8 +87,17 @@ static int features_main(struct volt_ctx *ctx, int argc, char **argv)
 	s(g, "rdma");
 	yajl_gen_bool(g, 0);
 	yajl_gen_map_close(g);
-	/* Parsed but not applied yet: say so. */
-	enabled(g, "seccomp", false);
+	s(g, "seccomp");
+	yajl_gen_map_open(g);
+	s(g, "enabled");
+	yajl_gen_bool(g, 1);
+	strs(g, "actions", volt_seccomp_actions());
+	strs(g, "operators", volt_seccomp_operators());
+	strs(g, "archs", volt_seccomp_archs());
+	strs(g, "knownFlags", volt_seccomp_flag_names());
+	strs(g, "supportedFlags", volt_seccomp_flag_names());
+	yajl_gen_map_close(g);
+	/* Not implemented: say so. */
 	enabled(g, "apparmor", false);
 	enabled(g, "selinux", false);
 	enabled(g, "intelRdt", false);
@@ -101,6 +112,16 @@ static int features_main(struct volt_ctx *ctx, int argc, char **argv)
 	s(g, VOLT_VERSION);
 	s(g, "org.volt.commit");
 	s(g, VOLT_COMMIT);
+	/* Landlock has no place in features.md yet: report it here, truthfully. */
+	char abi[16];
+	snprintf(abi, sizeof abi, "%d", volt_landlock_abi());
+	s(g, "org.volt.landlock.abi");
+	s(g, abi);
+	s(g, "org.volt.landlock.enabled");
+	s(g, volt_landlock_abi() > 0 ? "true" : "false");
+	s(g, "org.volt.seccomp.guard");
+	s(g, "kexec_load,kexec_file_load,reboot,init_module,finit_module,delete_module,swapon,swapoff,mount,"
+	     "umount2,ptrace,open_by_handle_at");
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	const unsigned char *buf;

@@ -31,7 +31,7 @@ static int print_json(const char *id, int score, const struct volt_findings *f)
 int cli_security_audit(struct volt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	bool json = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
@@ -40,7 +40,8 @@ int cli_security_audit(struct volt_ctx *ctx, int argc, char **argv)
 			if (strcmp(optarg, "json") == 0)
 				json = true;
 			else if (strcmp(optarg, "text") != 0)
-				return cli_usage_error(ctx, &cmd_security, "--format: text or json, not \"%s\"", optarg);
+				return cli_usage_error(ctx, &cmd_security,
+						       "--format: text or json, not \"%s\"", optarg);
 			break;
 		case 'h':
 			return cli_help(&cmd_security);

@@ -9,7 +9,7 @@
 int cli_security_check(struct volt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	bool json = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
@@ -18,7 +18,8 @@ int cli_security_check(struct volt_ctx *ctx, int argc, char **argv)
 			if (strcmp(optarg, "json") == 0)
 				json = true;
 			else if (strcmp(optarg, "text") != 0)
-				return cli_usage_error(ctx, &cmd_security, "--format: text or json, not \"%s\"", optarg);
+				return cli_usage_error(ctx, &cmd_security,
+						       "--format: text or json, not \"%s\"", optarg);
 			break;
 		case 'h':
 			return cli_help(&cmd_security);
@@ -33,7 +34,8 @@ int cli_security_check(struct volt_ctx *ctx, int argc, char **argv)
 	volt_host_check(ctx->cgroup_root, items, &n);
 	if (!json) {
 		for (size_t i = 0; i < n; i++)
-			printf("%-10s %-8s %s\n", items[i].name, items[i].ok ? "ok" : "missing", items[i].detail);
+			printf("%-10s %-8s %s\n", items[i].name, items[i].ok ? "ok" : "missing",
+			       items[i].detail);
 		return 0;
 	}
 	struct sj j;

@@ -27,9 +27,11 @@ static const struct {
 	const char *name;
 	size_t off;
 } cap_sets[] = {
-	{"effective", offsetof(struct volt_proc_sec, cap_eff)},	 {"permitted", offsetof(struct volt_proc_sec, cap_prm)},
-	{"inheritable", offsetof(struct volt_proc_sec, cap_inh)}, {"bounding", offsetof(struct volt_proc_sec, cap_bnd)},
-	{"ambient", offsetof(struct volt_proc_sec, cap_amb)},
+    {"effective", offsetof(struct volt_proc_sec, cap_eff)},
+    {"permitted", offsetof(struct volt_proc_sec, cap_prm)},
+    {"inheritable", offsetof(struct volt_proc_sec, cap_inh)},
+    {"bounding", offsetof(struct volt_proc_sec, cap_bnd)},
+    {"ambient", offsetof(struct volt_proc_sec, cap_amb)},
 };
 
 static uint64_t cap_set(const struct volt_inspect *in, size_t i)
@@ -45,7 +47,8 @@ static void text_idmap(const char *name, const struct volt_idmaps *m)
 	if (!m->n)
 		printf(" (none)");
 	for (size_t i = 0; i < m->n; i++)
-		printf(" %u %u %u%s", m->v[i].container_id, m->v[i].host_id, m->v[i].size, i + 1 < m->n ? ";" : "");
+		printf(" %u %u %u%s", m->v[i].container_id, m->v[i].host_id, m->v[i].size,
+		       i + 1 < m->n ? ";" : "");
 	putchar('\n');
 }
 
@@ -101,7 +104,8 @@ static void print_text(const char *id, const struct volt_inspect *in, int show)
 		for (size_t i = 0; i < sizeof cap_sets / sizeof cap_sets[0]; i++) {
 			uint64_t m = cap_set(in, i);
 			volt_cap_mask_names(m, buf, sizeof buf);
-			printf("  %-12s   %016llx %s\n", cap_sets[i].name, (unsigned long long)m, buf[0] ? buf : "(none)");
+			printf("  %-12s   %016llx %s\n", cap_sets[i].name, (unsigned long long)m,
+			       buf[0] ? buf : "(none)");
 		}
 	}
 	if (show & SHOW_NS) {
@@ -224,10 +228,10 @@ static int print_json(const char *id, const struct volt_inspect *in, int show)
 int cli_security_inspect(struct volt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"seccomp", no_argument, NULL, 's'},	  {"landlock", no_argument, NULL, 'l'},
-		{"capabilities", no_argument, NULL, 'c'}, {"namespaces", no_argument, NULL, 'n'},
-		{"all", no_argument, NULL, 'a'},	  {"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	    {"seccomp", no_argument, NULL, 's'},      {"landlock", no_argument, NULL, 'l'},
+	    {"capabilities", no_argument, NULL, 'c'}, {"namespaces", no_argument, NULL, 'n'},
+	    {"all", no_argument, NULL, 'a'},	      {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int show = 0, ch;
 	bool json = false;
@@ -252,7 +256,8 @@ int cli_security_inspect(struct volt_ctx *ctx, int argc, char **argv)
 			if (strcmp(optarg, "json") == 0)
 				json = true;
 			else if (strcmp(optarg, "text") != 0)
-				return cli_usage_error(ctx, &cmd_security, "--format: text or json, not \"%s\"", optarg);
+				return cli_usage_error(ctx, &cmd_security,
+						       "--format: text or json, not \"%s\"", optarg);
 			break;
 		case 'h':
 			return cli_help(&cmd_security);

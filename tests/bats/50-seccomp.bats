@@ -149,7 +149,11 @@ PERMISSIVE='{"defaultAction": "SCMP_ACT_ALLOW"}'
 	seccomp_cfg "$(jq -n --arg p "$sock" '{defaultAction: "SCMP_ACT_ALLOW", listenerPath: $p,
 		listenerMetadata: "hello", syscalls: [{names: ["setuid"], action: "SCMP_ACT_NOTIFY"}]}')"
 	run probe syscall setuid
-	wait "$agent" || true
+	# The agent ends when the filter is gone; never wait on it unbounded
+	# (a runtime that never connects would leave it in accept()).
+	for _ in $(seq 40); do kill -0 "$agent" 2>/dev/null || break; sleep 0.05; done
+	kill "$agent" 2>/dev/null || true
+	wait "$agent" 2>/dev/null || true
 	[ "$output" = ok ]
 	jq -e --arg id "$ID" '.ociVersion and .fds == ["seccompFd"] and .pid > 0 and .metadata == "hello"
 		and .state.id == $id' "$TEST_TMP/agent.json"
@@ -209,4 +213,29 @@ PERMISSIVE='{"defaultAction": "SCMP_ACT_ALLOW"}'
 	run volt security log "$ID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"audit mode"* ]]
+}
+
+@test "audit mode: syscalls of exec'd processes are logged too" {
+	cfg '.annotations["org.volt.seccomp.audit"] = "true"'
+	cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}'
+	cfg_args /bin/volt-probe sleep 100
+	start_detached
+	run volt exec "$ID" /bin/volt-probe cwd
+	[ "$status" -eq 0 ]
+	[ "$output" = / ]
+	for i in $(seq 50); do grep -q getcwd "$ROOT/$ID/seccomp.log" 2>/dev/null && break; sleep 0.05; done
+	run volt security log "$ID"
+	[[ "$output" == *getcwd* ]]
+}
+
+@test "features reports seccomp actions, operators, archs and Landlock truthfully" {
+	run "$VOLT_RUN" features
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .linux.seccomp.enabled <<<"$output")" = true ]
+	jq -e '.linux.seccomp.actions | index("SCMP_ACT_NOTIFY")' <<<"$output"
+	jq -e '.linux.seccomp.operators | index("SCMP_CMP_MASKED_EQ")' <<<"$output"
+	jq -e '.linux.seccomp.archs | index("SCMP_ARCH_X86_64")' <<<"$output"
+	# The kernel's own answer, compared with what features claims.
+	abi=$(python3 -c 'import ctypes; l=ctypes.CDLL(None); print(l.syscall(444, None, 0, 1))')
+	[ "$(jq -r '.annotations["org.volt.landlock.abi"]' <<<"$output")" = "$abi" ]
 }

@@ -1,9 +1,11 @@
 # A containerd of our own for tests/engines/containerd.bats: root, state,
-# gRPC/ttrpc sockets and config under $ENGINE_TMP/containerd, no CRI plugin,
-# native snapshotter (no overlay mounts to leak). Started in setup_file,
+# gRPC/ttrpc sockets and config under $ENGINE_TMP/containerd, no CRI plugin.
+# Started in setup_file,
 # stopped by its pid in teardown_file. ctr runs the runc v2 shim with
 # --runc-binary = volt-run (the shim's BinaryName option) and --runc-root
-# under the tmpdir. Needs engine-helpers.bash.
+# under the tmpdir. The default overlayfs snapshotter is used, as on any
+# containerd host; its mounts are under $ENGINE_TMP and unmounted at the end.
+# Needs engine-helpers.bash.
 
 containerd_setup() {
 	local d="$ENGINE_TMP/containerd"
@@ -26,11 +28,10 @@ containerd_setup() {
 
 		[debug]
 		  level = "debug"
-
-		[plugins."io.containerd.runtime.v1.linux"]
-		  runtime = "$ENGINE_RUNTIME"
 	EOF2
-	containerd --config "$d/config.toml" >"$CTRD_LOG" 2>&1 &
+	# Its own session, and none of bats' file descriptors (bats waits for
+	# whoever holds fd 3 before it ends).
+	setsid containerd --config "$d/config.toml" </dev/null >"$CTRD_LOG" 2>&1 3>&- &
 	CTRD_PID=$!
 	echo "$CTRD_PID" >"$d/containerd.pid"
 	export CTRD_DIR CTRD_ADDR CTRD_LOG CTRD_NS CTRD_PID

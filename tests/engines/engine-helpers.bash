@@ -94,7 +94,7 @@ engine_kill_under() {
 	local dir=$1 sig=${2:-KILL} pid cmd
 	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
 		[ "$pid" = $$ ] && continue
-		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+		cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
 		case "$cmd" in
 		*"$dir"*) kill "-$sig" "$pid" 2>/dev/null || true ;;
 		esac

@@ -26,6 +26,7 @@ podman_setup() {
 		[network]
 		network_backend = "cni"
 		network_config_dir = "$p/cni"
+		default_network = "volt-bridge"
 
 		[engine]
 		cgroup_manager = "cgroupfs"
@@ -40,6 +41,22 @@ podman_setup() {
 
 		[engine.runtimes]
 		volt-run = ["$ENGINE_RUNTIME"]
+	EOF2
+	# The default network: a plain CNI bridge whose IPAM state is ours too
+	# (podman's built-in "podman" network keeps it in /var/lib/cni).
+	cat >"$p/cni/volt-bridge.conflist" <<-EOF2
+		{
+		  "cniVersion": "0.4.0",
+		  "name": "volt-bridge",
+		  "plugins": [{
+		    "type": "bridge", "bridge": "voltbr0", "isGateway": true, "ipMasq": false,
+		    "ipam": {
+		      "type": "host-local", "dataDir": "$p/cni-data",
+		      "routes": [{"dst": "0.0.0.0/0"}],
+		      "ranges": [[{"subnet": "10.89.77.0/24", "gateway": "10.89.77.1"}]]
+		    }
+		  }]
+		}
 	EOF2
 	CONTAINERS_CONF="$p/containers.conf"
 	CONTAINERS_STORAGE_CONF="$p/storage.conf"
@@ -69,6 +86,11 @@ podman_teardown() {
 	pm rm -a -f -t 0 >/dev/null 2>&1 || true
 	# conmon processes and containers that survived rm: all mention our dir.
 	engine_kill_under "$ENGINE_TMP"
+	# libcni caches each attachment's result under /var/lib/cni/results and
+	# removes it on detach; drop any of ours left over, then the directories
+	# if this run created them and left them empty.
+	rm -f /var/lib/cni/results/volt-bridge-* 2>/dev/null
+	rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
 	nsenter --net="$PODMAN_NETNS" true 2>/dev/null && umount "$PODMAN_NETNS" 2>/dev/null
 	engine_tmp_teardown
 }

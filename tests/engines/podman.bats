@@ -83,13 +83,13 @@ known_bug() {
 	fi
 }
 
-@test "podman: info names volt-run as the OCI runtime" {
+@test "podman: info names volt-run as the OCI runtime [smoke]" {
 	run pm info --format '{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Path}}'
 	[ "$status" -eq 0 ]
 	[ "$output" = "volt-run $ENGINE_RUNTIME" ]
 }
 
-@test "podman: run --rm prints the output and exits 0" {
+@test "podman: run --rm prints the output and exits 0 [smoke]" {
 	run --separate-stderr pm run --rm --name "$CT" "$IMAGE" echo hello from volt
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[ "$output" = "hello from volt" ]
@@ -98,7 +98,7 @@ known_bug() {
 	[ "$status" -eq 1 ]
 }
 
-@test "podman: run --rm returns the container's exit status (exit 3)" {
+@test "podman: run --rm returns the container's exit status (exit 3) [smoke]" {
 	run pm run --rm "$IMAGE" sh -c 'exit 3'
 	[ "$status" -eq 3 ]
 }
@@ -117,14 +117,19 @@ known_bug() {
 	[[ "$output" == *"not found"* ]]
 }
 
-@test "podman: --runtime with volt-run's absolute path" {
-	run --separate-stderr tmo nsenter --net="$PODMAN_NETNS" podman --runtime "$ENGINE_RUNTIME" \
-		run --rm "$IMAGE" cat /proc/1/cmdline
-	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
-	[ "$(tr '\0' ' ' <<<"$output")" = "cat /proc/1/cmdline " ]
+@test "podman: --runtime with volt-run's absolute path; volt-run state agrees" {
+	run tmo nsenter --net="$PODMAN_NETNS" podman --runtime "$ENGINE_RUNTIME" \
+		run -d --name "$CT" "$IMAGE" sleep 1000
+	[ "$status" -eq 0 ]
+	[ "$(pm inspect -f '{{.OCIRuntime}}' "$CT")" = "$ENGINE_RUNTIME" ]
+	# podman gives no --root: the container is in volt-run's default state dir.
+	run "$VOLT_RUN" state "$(pm inspect -f '{{.Id}}' "$CT")"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status <<<"$output")" = running ]
+	[ "$(jq -r .pid <<<"$output")" = "$(ct_pid)" ]
 }
 
-@test "podman: run -d, then exec: output and exec's own exit status" {
+@test "podman: run -d, then exec: output and exec's own exit status [smoke]" {
 	start_idle
 	[ "$(ct_status)" = running ]
 	run --separate-stderr pm exec "$CT" echo from exec
@@ -137,8 +142,8 @@ known_bug() {
 	run -127 pm exec "$CT" nosuchcommand
 	[ "$status" -eq 127 ]
 	# exec runs in the container's pid namespace: its init is the shell.
-	run --separate-stderr pm exec "$CT" cat /proc/1/cmdline
-	[[ "$(tr '\0' ' ' <<<"$output")" == "sh -c while :; do sleep 0.1; done"* ]]
+	run --separate-stderr pm exec "$CT" cat /proc/1/comm
+	[ "$output" = sh ]
 }
 
 @test "podman: exec --user, --env, --workdir" {
@@ -317,12 +322,13 @@ known_bug() {
 	[ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins not installed"
 	# All of this happens in the network namespace the setup made: the bridge,
 	# its iptables rules and the gateway address live there, not on the host.
-	# "bridge" is podman's default network, named here because the setup makes
-	# the other tests default to none (CNI setup costs a second per container).
+	# "bridge" is podman's default network (here volt-bridge, a CNI bridge
+	# with no NAT), named because the setup makes the other tests default to
+	# none (CNI setup costs a second per container).
 	run --separate-stderr pm run --rm --network bridge "$IMAGE" sh -c \
 		'ip -o -4 addr show eth0 | awk "{print \$4}"; gw=$(ip route | awk "/^default/ {print \$3}"); ping -c 1 -W 2 "$gw" >/dev/null && echo gateway-ok'
 	[ "$status" -eq 0 ] || { echo "$output $stderr"; false; }
-	[[ "${lines[0]}" == 10.88.* ]]
+	[[ "${lines[0]}" == 10.89.77.*/24 ]]
 	[ "${lines[1]}" = gateway-ok ]
 }
 

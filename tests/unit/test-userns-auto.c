@@ -34,8 +34,9 @@ static struct oci_config *parse(const char *json)
 
 static struct oci_config *auto_config(void)
 {
-	return parse(BASE_CONFIG "\"annotations\": {\"org.volt.userns\": \"auto\"}, "
-				 "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}");
+	return parse(BASE_CONFIG
+		     "\"annotations\": {\"org.volt.userns\": \"auto\"}, "
+		     "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}");
 }
 
 /* Apply for id; returns the host id of the uid mapping, 0 on error. */
@@ -60,12 +61,13 @@ static void shape(const char *root)
 	const struct oci_namespace *ns = oci_config_namespace(c, OCI_NS_USER);
 	check(ns && !ns->path, "a new user namespace is added");
 	check(c->linux.n_namespaces == 3 && c->linux.namespaces[0].type == OCI_NS_PID &&
-		      c->linux.namespaces[1].type == OCI_NS_MOUNT,
+		  c->linux.namespaces[1].type == OCI_NS_MOUNT,
 	      "the other namespaces are kept");
 	check(c->linux.n_uid_mappings == 1 && c->linux.uid_mappings[0].container_id == 0 &&
-		      c->linux.uid_mappings[0].size == 65536,
+		  c->linux.uid_mappings[0].size == 65536,
 	      "uid mapping is {0, base, 65536}");
-	check(c->linux.n_gid_mappings == 1 && c->linux.gid_mappings[0].host_id == c->linux.uid_mappings[0].host_id,
+	check(c->linux.n_gid_mappings == 1 &&
+		  c->linux.gid_mappings[0].host_id == c->linux.uid_mappings[0].host_id,
 	      "gid mapping matches the uid mapping");
 	volt_userns_auto_release(root, "shape");
 }
@@ -89,10 +91,10 @@ static void allocator(const char *root)
 static void no_annotation(const char *root)
 {
 	_cleanup_config_ struct oci_config *c =
-		parse(BASE_CONFIG "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}]}}");
+	    parse(BASE_CONFIG "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}]}}");
 	struct volt_error err;
 	check(c && volt_userns_auto_apply(root, "x", c, &err) == 0 && c->linux.n_namespaces == 1 &&
-		      c->linux.n_uid_mappings == 0,
+		  c->linux.n_uid_mappings == 0,
 	      "no annotation: config unchanged");
 }
 
@@ -101,27 +103,29 @@ static void errors(const char *root)
 	struct volt_error err = {0};
 	{
 		_cleanup_config_ struct oci_config *c =
-			parse(BASE_CONFIG "\"annotations\": {\"org.volt.userns\": \"host\"}}");
-		check(c && volt_userns_auto_apply(root, "x", c, &err) < 0 && strstr(err.msg, "org.volt.userns") &&
-			      strstr(err.msg, "host"),
+		    parse(BASE_CONFIG "\"annotations\": {\"org.volt.userns\": \"host\"}}");
+		check(c && volt_userns_auto_apply(root, "x", c, &err) < 0 &&
+			  strstr(err.msg, "org.volt.userns") && strstr(err.msg, "host"),
 		      "a value other than auto is refused");
 	}
 	{
 		_cleanup_config_ struct oci_config *c = parse(
-			BASE_CONFIG "\"annotations\": {\"org.volt.userns\": \"auto\"}, \"linux\": {\"namespaces\": "
-				    "[{\"type\": \"user\"}], \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000, "
-				    "\"size\": 65536}], \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000, "
-				    "\"size\": 65536}]}}");
+		    BASE_CONFIG
+		    "\"annotations\": {\"org.volt.userns\": \"auto\"}, \"linux\": {\"namespaces\": "
+		    "[{\"type\": \"user\"}], \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000, "
+		    "\"size\": 65536}], \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000, "
+		    "\"size\": 65536}]}}");
 		check(c && volt_userns_auto_apply(root, "x", c, &err) < 0 &&
-			      strstr(err.msg, "annotations[\"org.volt.userns\"]: the config already maps users"),
+			  strstr(err.msg, "annotations[\"org.volt.userns\"]: the config already maps users"),
 		      "user namespace and mappings in the config: refused");
 	}
 	{
 		_cleanup_config_ struct oci_config *c =
-			parse(BASE_CONFIG "\"annotations\": {\"org.volt.userns\": \"auto\"}, \"linux\": {\"namespaces\": "
-					  "[{\"type\": \"user\"}]}}");
+		    parse(BASE_CONFIG
+			  "\"annotations\": {\"org.volt.userns\": \"auto\"}, \"linux\": {\"namespaces\": "
+			  "[{\"type\": \"user\"}]}}");
 		check(c && volt_userns_auto_apply(root, "y", c, &err) == 0 && c->linux.n_namespaces == 1 &&
-			      c->linux.n_uid_mappings == 1 && c->linux.uid_mappings[0].host_id == 65536,
+			  c->linux.n_uid_mappings == 1 && c->linux.uid_mappings[0].host_id == 65536,
 		      "a user namespace without mappings gets the range, no second namespace");
 		volt_userns_auto_release(root, "y");
 	}
