@@ -87,6 +87,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBVOLT) $(LIBOCI)
 
 deps:
 	./scripts/install-deps.sh
+	./scripts/install-engine-deps.sh
 
 bundle: $(BUILD)/volt-probe
 	./scripts/make-bundle.sh $(BUILD)/bundle

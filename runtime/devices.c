@@ -271,6 +271,10 @@ int volt_devices_setup(int rootfd, const struct oci_config *c, const struct volt
 		const struct oci_device *d = &c->linux.devices[i];
 		if (volt_device_validate(d, i, err) < 0)
 			return -1;
+		/* /dev/ptmx is already the link to this container's devpts
+		 * instance (podman --privileged lists the host's node too). */
+		if (defaults && strcmp(d->path, "/dev/ptmx") == 0)
+			continue;
 		struct dev_spec s = {
 		    .path = d->path,
 		    .major = (unsigned)d->major,

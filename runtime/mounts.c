@@ -238,12 +238,36 @@ static bool mountinfo_fields(char *line, char **mnt, char **fstype, char **super
  * hierarchy, named like the host's directory. Inside a cgroup namespace those
  * show the container's own cgroup as root; without one they would show the
  * host's whole tree, so the mount is skipped. */
+/* The init's cgroup path: the runtime put it at the same path in every
+ * hierarchy, so the first line of /proc/self/cgroup tells. */
+static int own_cgroup_path(char *buf, size_t len)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[PATH_MAX + 64];
+	if (!f || !fgets(line, sizeof line, f))
+		return -1;
+	char *p = strchr(line, ':');
+	p = p ? strchr(p + 1, ':') : NULL;
+	if (!p) {
+		errno = EINVAL;
+		return -1;
+	}
+	p[strcspn(p, "\n")] = '\0';
+	snprintf(buf, len, "%s", strcmp(p + 1, "/") == 0 ? "" : p + 1);
+	return 0;
+}
+
 static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_config *c,
 			   const struct oci_mount *m, const struct volt_mount_opts *mo,
 			   struct volt_error *err)
 {
-	if (!has_cgroupns(c))
-		return 0;
+	/* Without a cgroup namespace a fresh cgroup mount would show the host's
+	 * whole tree: bind the container's own cgroup of each hierarchy instead,
+	 * as runc does (programs read their limits there). */
+	bool bind_own = !has_cgroupns(c);
+	char own[PATH_MAX] = "";
+	if (bind_own && own_cgroup_path(own, sizeof own) < 0)
+		return volt_err(err, errno, "%s: read /proc/self/cgroup", where);
 	unsigned long base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	_cleanup_close_ int dfd = volt_mkdir_in_root(rootfd, m->destination, false, 0755, err);
 	if (dfd < 0)
@@ -281,8 +305,22 @@ static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_confi
 		char opts[256], hbuf[FDPATH_MAX];
 		cgroup_v1_opts(super, opts, sizeof opts);
 		const char *t = volt_fd_target(hfd, true, NULL, hbuf, sizeof hbuf);
-		int r = v2 ? mount("cgroup2", t, "cgroup2", flags, NULL)
-			   : mount("cgroup", t, "cgroup", flags, opts);
+		int r;
+		if (bind_own) {
+			char src[PATH_MAX * 2];
+			snprintf(src, sizeof src, "%s%s", mnt, own);
+			r = mount(src, t, NULL, MS_BIND | MS_REC, NULL);
+			/* The flags need a remount of the new mount: reopen it (hfd is below it). */
+			_cleanup_close_ int bfd =
+			    r == 0 ? openat(tfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+			char bbuf[FDPATH_MAX];
+			if (r == 0)
+				r = bfd < 0 ? -1
+					    : mount(NULL, volt_fd_target(bfd, true, NULL, bbuf, sizeof bbuf), NULL,
+						    MS_BIND | MS_REMOUNT | flags, NULL);
+		} else {
+			r = v2 ? mount("cgroup2", t, "cgroup2", flags, NULL) : mount("cgroup", t, "cgroup", flags, opts);
+		}
 		if (r < 0)
 			return volt_err(err, errno, "%s: mount cgroup %s (%s)", where, name,
 					v2 ? "cgroup2" : opts);

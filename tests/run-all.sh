@@ -58,6 +58,7 @@ count_tap() {
 }
 
 echo "# ===== bats tests"
+bats_pass=0 bats_fail=0 bats_skip=0
 bats_rc=0
 VOLT_BUILD="$build" ./tests/run-bats.sh 2>&1 | tee "$tmp/bats.tap" || bats_rc=$?
 count_tap bats "$tmp/bats.tap" "$bats_rc" bats

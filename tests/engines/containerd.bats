@@ -167,7 +167,7 @@ cgroup_dir() {
 	pid=$(task_pid)
 	retry 10 catches "$pid" USR1
 	run c tasks kill -s USR1 "$CT"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "ctr tasks kill: $output"; false; }
 	got_usr1() { [ "$(cat "/proc/$pid/root/tmp/signals" 2>/dev/null)" = usr1 ]; }
 	retry 10 got_usr1
 	[ "$(task_status)" = RUNNING ]

@@ -92,7 +92,9 @@ engine_umount_under() {
 # containerd we started, containers left behind), by pid, and only those.
 engine_kill_under() {
 	local dir=$1 sig=${2:-KILL} pid cmd
-	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+	local d
+	for d in /proc/[0-9]*; do
+		pid=${d#/proc/}
 		[ "$pid" = $$ ] && continue
 		cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
 		case "$cmd" in

@@ -83,7 +83,23 @@ podman_setup() {
 
 podman_teardown() {
 	[ -n "${PODMAN_DIR:-}" ] || return 0
+	local ids id pid pids=()
+	ids=$(pm ps -a -q --no-trunc 2>/dev/null) || ids=""
+	for id in $ids; do
+		pid=$(pm inspect -f '{{.State.Pid}}' "$id" 2>/dev/null) || pid=0
+		[ "${pid:-0}" -gt 0 ] && pids+=("$pid")
+	done
 	pm rm -a -f -t 0 >/dev/null 2>&1 || true
+	# If podman could not remove one (a runtime failure), do not leak it:
+	# volt-run's own state of it, then its init if still alive.
+	for id in $ids; do
+		"$VOLT_RUN" delete --force "$id" >/dev/null 2>&1 || true
+	done
+	for pid in "${pids[@]}"; do
+		if [ "$(readlink "/proc/$pid/ns/pid" 2>/dev/null)" != "$(readlink /proc/self/ns/pid)" ]; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
 	# conmon processes and containers that survived rm: all mention our dir.
 	engine_kill_under "$ENGINE_TMP"
 	# libcni caches each attachment's result under /var/lib/cni/results and
