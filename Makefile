@@ -44,7 +44,7 @@ PROFILE_JSON := $(sort $(wildcard profiles/*/*.json))
 PROFILE_GEN := $(BUILD)/gen/profiles-embedded.c
 PROFILE_OBJ := $(BUILD)/obj/gen/profiles-embedded.o
 
-.PHONY: all deps demo check test unit bats check-asan bench format install clean bundle
+.PHONY: all deps deps-engines demo check test unit bats check-asan bench format install clean bundle
 
 all: $(BUILD)/volt-run $(BUILD)/volt-probe $(UNIT_BIN)
 
@@ -87,6 +87,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBVOLT) $(LIBOCI)
 
 deps:
 	./scripts/install-deps.sh
+
+# podman, conmon, containerd for the end-to-end engine tests (make check).
+deps-engines:
 	./scripts/install-engine-deps.sh
 
 bundle: $(BUILD)/volt-probe
@@ -104,7 +107,7 @@ bats: all bundle
 	./tests/run-bats.sh
 
 # README command 2: install what is missing, build, run every test.
-check: deps
+check: deps deps-engines
 	$(MAKE) all bundle
 	./tests/run-all.sh $(BUILD)
 
