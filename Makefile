@@ -27,15 +27,19 @@ LDLIBS := $(PKG_LIBS)
 OCI_SRC := $(sort $(wildcard oci/*.c))
 RT_SRC := $(sort $(wildcard runtime/*.c))
 CLI_SRC := $(sort $(wildcard runtime/cli/*.c))
+SD_SRC := $(sort $(wildcard stardust/vmm/*.c stardust/vmm/virtio/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 
 OCI_OBJ := $(OCI_SRC:%.c=$(BUILD)/obj/%.o)
 RT_OBJ := $(RT_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+SD_OBJ := $(SD_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 LIBOCI := $(BUILD)/liboci.a
 LIBVOLT := $(BUILD)/libvolt.a
+# Stardust's monitor library (the KVM microVM backend); empty until it has sources.
+LIBSD := $(BUILD)/libstardust.a
 
 # Named profiles (profiles/<kind>/<name>.json) built into libvolt, so a bare
 # binary has them; the directories are prerequisites so that a removed
@@ -71,6 +75,10 @@ $(LIBVOLT): $(RT_OBJ) $(PROFILE_OBJ)
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $^
 
+$(LIBSD): $(SD_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/volt-run: $(CLI_OBJ) $(LIBVOLT) $(LIBOCI)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
@@ -80,10 +88,10 @@ $(BUILD)/volt-probe: tests/helpers/volt-probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBVOLT) $(LIBOCI)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBSD) $(LIBVOLT) $(LIBOCI)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSD) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
 
 deps:
 	./scripts/install-deps.sh
