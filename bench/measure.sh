@@ -6,6 +6,10 @@
 # BENCH_HUGETLB) and writes raw samples to $BENCH_TMP/raw.tsv (one
 # "METRIC<TAB>RUNTIME<TAB>VALUE" a line) and failures to
 # $BENCH_TMP/failures.jsonl, which run.sh turns into results.json.
+# BENCH_VOLT is the copy of volt-run to use (run.sh copies BUILD/volt-run so
+# that a rebuild during the run cannot change or break it). The engine part
+# (podman, containerd) is bench/engines.sh, sourced at the end unless
+# BENCH_ENGINES=0.
 set -uo pipefail
 
 build=$BENCH_BUILD
@@ -15,7 +19,7 @@ par=$BENCH_PAR
 rounds=$BENCH_ROUNDS
 timeit=$build/bench/timeit
 runtimes=(volt crun runc)
-declare -A cmd=([volt]="$build/volt-run" [crun]="$(command -v crun)" [runc]="$(command -v runc)")
+declare -A cmd=([volt]="${BENCH_VOLT:-$build/volt-run}" [crun]="$(command -v crun)" [runc]="$(command -v runc)")
 declare -A has_exec=()
 declare -A exec_ready=()
 raw=$tmp/raw.tsv
@@ -47,12 +51,16 @@ case "$rootfs" in
 *) rootfs=$build/bundle/$rootfs ;;
 esac
 rootfs=$(realpath -e "$rootfs") || exit 1
+# The seccomp rows: the same podman-like profile under linux.seccomp for all.
+seccomp_profile=$(dirname "$0")/../tests/fixtures/seccomp-podman-like.json
 for rt in "${runtimes[@]}"; do
 	mkdir -p "$tmp/$rt/bundles" "$tmp/$rt/state" "$tmp/$rt/logs"
 	jq --arg root "$rootfs" \
 		'.ociVersion = "1.0.2" | .root.path = $root | .linux.cgroupsPath = "@CGPATH@"' \
 		"$build/bundle/config.json" >"$tmp/$rt/config.tmpl" || exit 1
 	jq '.process.args = ["/bin/sleep", "3600"]' "$tmp/$rt/config.tmpl" >"$tmp/$rt/config-sleep.tmpl" || exit 1
+	jq --slurpfile prof "$seccomp_profile" '.linux.seccomp = $prof[0]' \
+		"$tmp/$rt/config.tmpl" >"$tmp/$rt/config-seccomp.tmpl" || exit 1
 done
 
 # new_bundle RT ID [TEMPLATE]: a bundle dir for container ID whose cgroup is
@@ -72,44 +80,67 @@ rt_run() {
 	"${cmd[$rt]}" --root "$tmp/$rt/state" "$@"
 }
 
-# fail METRIC RT EXIT LOG ARGS...: record a failed invocation; the first
-# three per metric and runtime are also printed.
+# fail_cmd METRIC RT EXIT LOG CMD...: record a failed invocation of CMD;
+# the first three per metric and runtime are also printed.
 declare -A nfail=()
-fail() {
+fail_cmd() {
 	local metric=$1 rt=$2 code=$3 log=$4 key="$1.$2"
 	shift 4
 	nfail[$key]=$((${nfail[$key]:-0} + 1))
 	local out
 	out=$(head -c 2000 "$log" 2>/dev/null)
-	jq -cn --arg m "$metric" --arg r "$rt" --argjson e "$code" --arg c "${cmd[$rt]} --root $tmp/$rt/state $*" \
+	jq -cn --arg m "$metric" --arg r "$rt" --argjson e "$code" --arg c "$*" \
 		--arg o "$out" '{metric: $m, runtime: $r, exit: $e, command: $c, output: $o}' >>"$failures"
 	if [ "${nfail[$key]}" -le 3 ]; then
-		say "FAILED ($metric, $rt, exit $code): ${cmd[$rt]} --root $tmp/$rt/state $*"
+		say "FAILED ($metric, $rt, exit $code): $*"
 		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/bench:   | /' >&2
 	fi
 }
 
-# timed METRIC RT ARGS...: one timed invocation; records wall and CPU (and
-# peak RSS for `run`) on success, a failure otherwise. Returns its status.
-timed() {
-	local metric=$1 rt=$2
-	shift 2
+# fail METRIC RT EXIT LOG ARGS...: the same for `RUNTIME --root STATE ARGS`.
+fail() {
+	local metric=$1 rt=$2 code=$3 log=$4
+	shift 4
+	fail_cmd "$metric" "$rt" "$code" "$log" "${cmd[$rt]}" --root "$tmp/$rt/state" "$@"
+}
+
+# timed_cmd METRIC RT WHAT CMD...: one timed invocation of CMD; records WHAT
+# (a list of wall, cpu, rss) under METRIC for RT on success, a failure
+# otherwise. Returns its status.
+timed_cmd() {
+	local metric=$1 rt=$2 what=$3
+	shift 3
 	local log="$tmp/$rt/logs/last" res wall cpu rss code
-	res=$("$timeit" "$log" "${cmd[$rt]}" --root "$tmp/$rt/state" "$@")
+	res=$("$timeit" "$log" "$@")
 	read -r wall cpu rss code <<<"$res"
 	if [ -z "${code:-}" ]; then
-		fail "$metric" "$rt" 125 "$log" "$@"
+		fail_cmd "$metric" "$rt" 125 "$log" "$@"
 		return 125
 	fi
 	if [ "$code" -ne 0 ]; then
-		fail "$metric" "$rt" "$code" "$log" "$@"
+		fail_cmd "$metric" "$rt" "$code" "$log" "$@"
 		return "$code"
 	fi
-	printf '%s\t%s\t%s\n' "$metric.wall_ms" "$rt" "$(awk -v v="$wall" 'BEGIN { printf "%.3f", v / 1e6 }')" \
-		"$metric.cpu_ms" "$rt" "$(awk -v v="$cpu" 'BEGIN { printf "%.3f", v / 1e3 }')" >>"$raw"
-	[ "$metric" = run ] && printf '%s\t%s\t%s\n' "run.rss_kb" "$rt" "$rss" >>"$raw"
+	case " $what " in *" wall "*)
+		printf '%s\t%s\t%s\n' "$metric.wall_ms" "$rt" "$(awk -v v="$wall" 'BEGIN { printf "%.3f", v / 1e6 }')" >>"$raw"
+		;;
+	esac
+	case " $what " in *" cpu "*)
+		printf '%s\t%s\t%s\n' "$metric.cpu_ms" "$rt" "$(awk -v v="$cpu" 'BEGIN { printf "%.3f", v / 1e3 }')" >>"$raw"
+		;;
+	esac
+	case " $what " in *" rss "*) printf '%s\t%s\t%s\n' "$metric.rss_kb" "$rt" "$rss" >>"$raw" ;; esac
 	LAST_WALL_NS=$wall
 	return 0
+}
+
+# timed METRIC RT ARGS...: timed_cmd of `RUNTIME --root STATE ARGS`, wall and
+# CPU (and peak RSS for `run`).
+timed() {
+	local metric=$1 rt=$2 what="wall cpu"
+	shift 2
+	[ "$metric" = run ] && what="wall cpu rss"
+	timed_cmd "$metric" "$rt" "$what" "${cmd[$rt]}" --root "$tmp/$rt/state" "$@"
 }
 
 # ---- cleanup: every container, every state dir, every bench cgroup -------
@@ -118,6 +149,7 @@ cleanup() {
 	[ "$cleaned" = 1 ] && return
 	cleaned=1
 	local rt id
+	declare -F engines_teardown >/dev/null && engines_teardown
 	jobs -p | xargs -r kill 2>/dev/null
 	wait 2>/dev/null
 	for rt in "${runtimes[@]}"; do
@@ -146,17 +178,30 @@ trap on_signal INT TERM
 trap cleanup EXIT
 
 # ---- exec: a long-running container per runtime that has `exec` ----------
+# `run -d` of busybox `sleep 3600`; its stdio goes to the setup log.
 for rt in "${runtimes[@]}"; do
 	if "${cmd[$rt]}" exec --help >/dev/null 2>&1; then
 		has_exec[$rt]=1
 		id=$rt-exec
 		b=$(new_bundle "$rt" "$id" config-sleep.tmpl)
-		if rt_run "$rt" create -b "$b" "$id" >"$tmp/$rt/logs/exec-setup" 2>&1 &&
-			rt_run "$rt" start "$id" >>"$tmp/$rt/logs/exec-setup" 2>&1; then
+		if rt_run "$rt" run -d -b "$b" "$id" </dev/null >"$tmp/$rt/logs/exec-setup" 2>&1; then
 			exec_ready[$rt]=1
 		else
-			fail exec-setup "$rt" 1 "$tmp/$rt/logs/exec-setup" create/start -b "$b" "$id"
+			fail exec-setup "$rt" 1 "$tmp/$rt/logs/exec-setup" run -d -b "$b" "$id"
 		fi
+	fi
+done
+
+# ---- seccomp: one warm-up run per runtime ---------------------------------
+# volt-run compiles linux.seccomp once per state root and reuses the result
+# (STATE/.seccomp-cache); the steady-state row comes after this warm-up. Its
+# uncached cost is measured separately, on every iteration, with the cache
+# emptied first (row seccomp_cold). crun and runc compile on every run.
+for rt in "${runtimes[@]}"; do
+	id=$rt-sw
+	b=$(new_bundle "$rt" "$id" config-seccomp.tmpl)
+	if ! rt_run "$rt" run -b "$b" "$id" </dev/null >"$tmp/$rt/logs/seccomp-setup" 2>&1; then
+		fail seccomp-setup "$rt" 1 "$tmp/$rt/logs/seccomp-setup" run -b "$b" "$id"
 	fi
 done
 
@@ -190,6 +235,19 @@ for ((i = 1; i <= n; i++)); do
 		if [ -n "${exec_ready[$rt]:-}" ]; then
 			timed exec "$rt" exec "$rt-exec" /bin/true
 		fi
+
+		# 6: run of /bin/true with the podman-like seccomp profile. For
+		# volt first once with its filter cache emptied (the uncached
+		# cost), then the steady state, which the cold run refilled.
+		if [ "$rt" = volt ]; then
+			rm -rf "$tmp/$rt/state/.seccomp-cache"
+			id=$rt-sc$i
+			b=$(new_bundle "$rt" "$id" config-seccomp.tmpl)
+			timed seccomp_cold "$rt" run -b "$b" "$id"
+		fi
+		id=$rt-s$i
+		b=$(new_bundle "$rt" "$id" config-seccomp.tmpl)
+		timed seccomp "$rt" run -b "$b" "$id"
 	done
 done
 printf '\n' >&2
@@ -266,5 +324,15 @@ printf '\n' >&2
 for rt in "${runtimes[@]}"; do
 	printf '%s\t%s\n' "$rt" "${has_exec[$rt]:+1}" >>"$tmp/exec-support.tsv"
 done
+
+# ---- 7: podman and containerd with each runtime ---------------------------
+if [ "${BENCH_ENGINES:-1}" != 0 ]; then
+	# shellcheck source=bench/engines.sh
+	. "$(dirname "$0")/engines.sh"
+	engines_measure
+else
+	echo "off (BENCH_ENGINES=0)" >"$tmp/engines-status"
+fi
+
 cleanup
 exit 0

@@ -20,6 +20,7 @@
 #include "oci/cleanup.h"
 #include "oci/names.h"
 #include "profiles.h"
+#include "seccomp-audit.h"
 #include "userns-auto.h"
 
 unsigned long long volt_proc_start_time(pid_t pid, bool *zombie)
@@ -122,7 +123,8 @@ static void volt_user_name(uid_t uid, char *buf, size_t len)
 	}
 }
 
-static const char *state_files[] = {VOLT_STATE_FILE, VOLT_STATE_FILE ".tmp", VOLT_CONFIG_COPY, VOLT_EXEC_SOCK};
+static const char *state_files[] = {VOLT_STATE_FILE, VOLT_STATE_FILE ".tmp", VOLT_CONFIG_COPY, VOLT_EXEC_SOCK,
+				    VOLT_SECCOMP_LOG};
 
 /* Remove <root>/<id> and what Volt put in it. */
 static void remove_state_dir(const struct volt_ctx *ctx, int dirfd, const char *id)

@@ -216,8 +216,10 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 	char cfgpath[64];
 	snprintf(cfgpath, sizeof cfgpath, "/proc/self/fd/%d/" VOLT_CONFIG_COPY, c.dirfd);
 	_cleanup_config_ struct oci_config *cfg = NULL;
-	if (oci_config_load(cfgpath, &cfg, err) < 0 || volt_profiles_apply(cfg, err) < 0 ||
-	    build_process(cfg, o, err) < 0)
+	/* Profiles last: a caps or Landlock profile holds for exec'd processes
+	 * even when --process brings its own capabilities. */
+	if (oci_config_load(cfgpath, &cfg, err) < 0 || build_process(cfg, o, err) < 0 ||
+	    volt_profiles_apply(cfg, err) < 0)
 		return -1;
 
 	struct volt_cgroup cg;

@@ -92,3 +92,16 @@ JSON
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"does not exist"* ]]
 }
+
+@test "a caps profile holds for exec --process even when the process asks for more" {
+	volt delete --force "$ID"
+	cfg '.annotations["org.volt.caps.profile"] = "webserver"'
+	start_detached
+	cat >"$TEST_TMP/process.json" <<'JSON'
+{"args":["/bin/volt-probe","status","CapEff"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0},
+ "capabilities":{"bounding":["CAP_SYS_ADMIN","CAP_NET_BIND_SERVICE"],"effective":["CAP_SYS_ADMIN","CAP_NET_BIND_SERVICE"],"permitted":["CAP_SYS_ADMIN","CAP_NET_BIND_SERVICE"]}}
+JSON
+	run volt exec --process "$TEST_TMP/process.json" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0000000000000400 ]
+}

@@ -239,3 +239,14 @@ PERMISSIVE='{"defaultAction": "SCMP_ACT_ALLOW"}'
 	abi=$(python3 -c 'import ctypes; l=ctypes.CDLL(None); print(l.syscall(444, None, 0, 1))')
 	[ "$(jq -r '.annotations["org.volt.landlock.abi"]' <<<"$output")" = "$abi" ]
 }
+
+@test "delete of an audit-mode container removes its state; the id can be used again" {
+	cfg '.annotations["org.volt.seccomp.audit"] = "true"'
+	cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}'
+	cfg_args /bin/volt-probe cwd
+	run volt run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+	run volt run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+}

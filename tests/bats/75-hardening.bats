@@ -56,7 +56,7 @@ print(seals & 0xf)"
 	[ "$output" = "0 1 2" ]
 }
 
-@test "CVE-2025-31133 class: /proc in the rootfs as a symlink is refused, nothing left behind" {
+@test "CVE-2019-19921 class: /proc in the rootfs as a symlink is refused, nothing left behind" {
 	rootfs="$TEST_TMP/rootfs"
 	cp -a "$VOLT_ROOTFS" "$rootfs"
 	mkdir -p "$TEST_TMP/hostdir"
@@ -89,5 +89,28 @@ print(seals & 0xf)"
 	[[ "$output" == *"/dev/null"* ]]
 	[ ! -s "$TEST_TMP/target" ]
 	[ "$(stat -c %F "$TEST_TMP/target")" = "regular empty file" ]
+	[ ! -e "$ROOT/$ID" ]
+}
+
+@test "CVE-2025-31133 class: a /dev/null swapped for a symlink is never bound over masked paths" {
+	# A createContainer hook runs in the container's mount namespace before
+	# the masked paths are applied: it plays the attacker who replaces
+	# /dev/null with a symlink to a host file.
+	rootfs="$TEST_TMP/rootfs"
+	cp -a "$VOLT_ROOTFS" "$rootfs"
+	echo secret >"$TEST_TMP/target"
+	cat >"$TEST_TMP/swap.sh" <<HOOK
+#!/bin/sh
+rm -f "$rootfs/dev/null" && ln -s "$TEST_TMP/target" "$rootfs/dev/null"
+HOOK
+	chmod +x "$TEST_TMP/swap.sh"
+	cfg --arg r "$rootfs" '.root.path = $r'
+	cfg --arg h "$TEST_TMP/swap.sh" '.hooks.createContainer = [{"path": $h}]'
+	cfg '.linux.maskedPaths = ["/proc/keys"]'
+	cfg_args /bin/sh -c 'echo pwned > /proc/keys; cat /proc/keys'
+	run volt run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/dev/null"* ]]
+	[ "$(cat "$TEST_TMP/target")" = secret ]
 	[ ! -e "$ROOT/$ID" ]
 }
