@@ -334,7 +334,7 @@ ct_cgroup_dir() {
 
 @test "podman: --privileged: full capabilities and the host's devices" {
 	run --separate-stderr pm run --rm --privileged "$IMAGE" sh -c \
-		'awk "/^CapEff/ {print \$2}" /proc/self/status; test -c /dev/loop-control && echo host-devices; ip link add vd0 type dummy && echo net-admin'
+		'awk "/^CapEff/ {print \$2}" /proc/self/status; test -c /dev/loop-control && echo host-devices; ip link add vx0 type veth peer name vx1 && echo net-admin'
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[ "${lines[0]}" = "$(awk '/^CapBnd/ {print $2}' /proc/self/status)" ]
 	[ "${lines[1]}" = host-devices ]
