@@ -255,3 +255,16 @@ start_receiver() {
 	"$VOLT_RUN" spec --bundle "$TEST_TMP/spec2"
 	[ "$(jq '.linux.namespaces | map(.type) | index("user")' "$TEST_TMP/spec2/config.json")" = null ]
 }
+
+@test "run on a terminal proxies stdio through the container's pty" {
+	command -v script >/dev/null || skip "script (bsdutils) not installed"
+	cfg '.process.terminal = true'
+	cfg_args /bin/sh -c 'read line; echo "got:$line"; /bin/volt-probe tty'
+	run script -qec "'$VOLT_RUN' --root '$ROOT' run --bundle '$BUNDLE' '$ID'" /dev/null <<<"typed-in"
+	echo "$output"
+	[[ "$output" == *"got:typed-in"* ]]
+	# The container's own pty on 0, 1 and 2 (its devpts: /dev/pts/0).
+	[[ "$output" == *"0 tty /dev/pts/0"* ]]
+	[[ "$output" == *"1 tty /dev/pts/0"* ]]
+	[[ "$output" == *"2 tty /dev/pts/0"* ]]
+}

@@ -86,7 +86,7 @@ static int driver_ok(struct sd_mmio *t, struct volt_error *err)
 	for (uint16_t i = 0; i < d->nqueues; i++) {
 		struct sd_vq *q = &d->queues[i];
 		if (q->ready && sd_vq_activate(q, d->mem, d->acked, err) < 0)
-			return volt_err_ctx(err, "queue %u: ", i);
+			return volt_err_ctx(err, "queue %u", i);
 	}
 	if (d->ops->activate && d->ops->activate(d, err) < 0)
 		return -1;
@@ -227,7 +227,7 @@ static int notify(struct sd_mmio *t, uint32_t val, struct volt_error *err)
 		return volt_err(err, -EINVAL, "virtio-mmio: notify of queue %u, not active", qi);
 	if (d->ops->notify(d, (uint16_t)qi, err) < 0) {
 		device_fail(t);
-		return volt_err_ctx(err, "queue %u: ", qi);
+		return volt_err_ctx(err, "queue %u", qi);
 	}
 	return 0;
 }
