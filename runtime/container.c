@@ -393,3 +393,19 @@ int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force
 	}
 	return 0;
 }
+
+int volt_container_pause(const struct volt_ctx *ctx, const char *id, bool pause, struct volt_error *err)
+{
+	_cleanup_container_ struct volt_container c;
+	if (volt_container_open(ctx, id, &c, err) < 0)
+		return -1;
+	enum volt_status s = volt_container_status(&c);
+	enum volt_status want = pause ? VOLT_STATUS_RUNNING : VOLT_STATUS_PAUSED;
+	if (s != want)
+		return volt_err(err, -EINVAL, "container \"%s\" is not %s (it is %s)", id, volt_status_name(want),
+				volt_status_name(s));
+	struct volt_cgroup cg;
+	if (volt_cgroup_open(&cg, ctx->cgroup_root, c.state.cgroup_path, err) < 0)
+		return -1;
+	return volt_cgroup_freeze(&cg, pause, err);
+}

@@ -59,6 +59,9 @@ int volt_container_kill(const struct volt_ctx *ctx, const char *id, int sig, boo
 /* delete: force kills a running container; a missing one is ENOENT. */
 int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force, struct volt_error *err);
 
+/* pause: freeze a running container's cgroup; !pause: thaw a paused one. */
+int volt_container_pause(const struct volt_ctx *ctx, const char *id, bool pause, struct volt_error *err);
+
 /* Write a pid file atomically (temp + rename), decimal, no newline. */
 int volt_write_pid_file(const char *path, pid_t pid, struct volt_error *err);
 

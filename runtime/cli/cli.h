@@ -41,6 +41,10 @@ int cli_help(const struct volt_command *cmd);
 bool cli_want_args(const struct volt_ctx *ctx, const struct volt_command *cmd, int argc, char **argv, int min,
 		   int max);
 
+/* Commands whose only argument is an ID: *id set and 0, or 1 after
+ * --help, or -1 after a reported usage error. */
+int cli_parse_id(struct volt_ctx *ctx, const struct volt_command *cmd, int argc, char **argv, const char **id);
+
 /* Shared by create and run: parse the create options. Returns -1 on a usage
  * error (already reported), 1 if --help was printed, else 0. */
 int cli_parse_create(struct volt_ctx *ctx, const struct volt_command *cmd, int argc, char **argv,

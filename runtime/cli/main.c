@@ -57,6 +57,21 @@ bool cli_want_args(const struct volt_ctx *ctx, const struct volt_command *cmd, i
 	return true;
 }
 
+int cli_parse_id(struct volt_ctx *ctx, const struct volt_command *cmd, int argc, char **argv, const char **id)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h')
+			return cli_help(cmd), 1;
+		return cli_usage_error(ctx, cmd, "invalid option"), -1;
+	}
+	if (!cli_want_args(ctx, cmd, argc, argv, 1, 1))
+		return -1;
+	*id = argv[optind];
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,

@@ -1,39 +1,21 @@
-/* `resume ID`: thaw a paused container. */
+/* `resume ID` */
 #include "cli.h"
-#include "oci/cleanup.h"
-#include "runtime/cgroup.h"
 
 static int resume_main(struct volt_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int ch;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h')
-			return cli_help(&cmd_resume);
-		return cli_usage_error(ctx, &cmd_resume, "invalid option");
-	}
-	if (!cli_want_args(ctx, &cmd_resume, argc, argv, 1, 1))
-		return 1;
+	const char *id;
+	int r = cli_parse_id(ctx, &cmd_resume, argc, argv, &id);
+	if (r)
+		return r < 0 ? 1 : 0;
 	struct volt_error err = {0};
-	_cleanup_container_ struct volt_container c;
-	if (volt_container_open(ctx, argv[optind], &c, &err) < 0)
-		return cli_fail(ctx, &err);
-	enum volt_status s = volt_container_status(&c);
-	if (s != VOLT_STATUS_PAUSED) {
-		volt_err(&err, -EINVAL, "container \"%s\" is not paused (it is %s)", argv[optind],
-			 volt_status_name(s));
-		return cli_fail(ctx, &err);
-	}
-	struct volt_cgroup cg;
-	if (volt_cgroup_open(&cg, ctx->cgroup_root, c.state.cgroup_path, &err) < 0 ||
-	    volt_cgroup_freeze(&cg, false, &err) < 0)
+	if (volt_container_pause(ctx, id, false, &err) < 0)
 		return cli_fail(ctx, &err);
 	return 0;
 }
 
 const struct volt_command cmd_resume = {
-    .name = "resume",
-    .run = resume_main,
-    .summary = "resume every process of a paused container",
-    .usage = "resume ID",
+	.name = "resume",
+	.run = resume_main,
+	.summary = "resume every process of a paused container",
+	.usage = "resume ID",
 };

@@ -2,17 +2,12 @@
 
 static int start_main(struct volt_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int ch;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h')
-			return cli_help(&cmd_start);
-		return cli_usage_error(ctx, &cmd_start, "invalid option");
-	}
-	if (!cli_want_args(ctx, &cmd_start, argc, argv, 1, 1))
-		return 1;
+	const char *id;
+	int r = cli_parse_id(ctx, &cmd_start, argc, argv, &id);
+	if (r)
+		return r < 0 ? 1 : 0;
 	struct volt_error err = {0};
-	if (volt_container_start(ctx, argv[optind], &err) < 0)
+	if (volt_container_start(ctx, id, &err) < 0)
 		return cli_fail(ctx, &err);
 	return 0;
 }

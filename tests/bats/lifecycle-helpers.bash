@@ -7,7 +7,10 @@
 # shellcheck disable=SC2016
 
 # Every mounted hierarchy (v1 controllers, name=systemd, the unified one).
-CG_HIERARCHIES=$(cd /sys/fs/cgroup && for d in *; do [ -d "$d" ] && [ ! -L "$d" ] && echo "$d"; done)
+# Read from the mount table: a directory under /sys/fs/cgroup that is not a
+# mount point is no hierarchy.
+CG_HIERARCHIES=$(awk '{ for (i = 7; $i != "-"; i++); t = $(i + 1) }
+	(t == "cgroup" || t == "cgroup2") && index($5, "/sys/fs/cgroup/") == 1 { sub("/sys/fs/cgroup/", "", $5); print $5 }' /proc/self/mountinfo)
 
 # True when no hierarchy holds the container's default cgroup /volt/<id>.
 cgroup_gone() {

@@ -8,9 +8,9 @@
 #include "sd-virtio-fake-driver.h"
 
 #define MEM_SIZE (1u << 20)
-#define BUF      0x40000ULL
-#define F_DEVBIT   (1ULL << 0)
-#define F_OFFER  ((1ULL << SD_VIRTIO_F_VERSION_1) | (1ULL << SD_VIRTIO_F_EVENT_IDX) | F_DEVBIT)
+#define BUF	 0x40000ULL
+#define F_DEVBIT (1ULL << 0)
+#define F_OFFER	 ((1ULL << SD_VIRTIO_F_VERSION_1) | (1ULL << SD_VIRTIO_F_EVENT_IDX) | F_DEVBIT)
 
 struct test_dev {
 	struct sd_virtio_dev dev;
@@ -22,7 +22,7 @@ struct test_dev {
 
 static void td_config_read(struct sd_virtio_dev *d, uint32_t off, void *data, uint32_t len)
 {
-	memcpy(data, "VOLTCFG!" + off, len);
+	memcpy(data, &"VOLTCFG!"[off], len);
 }
 
 static void td_config_write(struct sd_virtio_dev *d, uint32_t off, const void *data, uint32_t len)
@@ -56,11 +56,11 @@ static void td_reset(struct sd_virtio_dev *d)
 }
 
 static const struct sd_virtio_ops td_ops = {
-	.config_read = td_config_read,
-	.config_write = td_config_write,
-	.activate = td_activate,
-	.notify = td_notify,
-	.reset = td_reset,
+    .config_read = td_config_read,
+    .config_write = td_config_write,
+    .activate = td_activate,
+    .notify = td_notify,
+    .reset = td_reset,
 };
 
 static void td_init(struct test_dev *t, struct fake *f, struct sd_mmio *m)
@@ -82,7 +82,7 @@ static void td_init(struct test_dev *t, struct fake *f, struct sd_mmio *m)
 static void test_identity(struct fake *f)
 {
 	check(mr(f, SD_MMIO_MAGIC_VALUE) == 0x74726976 && mr(f, SD_MMIO_VERSION_REG) == 2 &&
-		      mr(f, SD_MMIO_DEVICE_ID) == 42 && mr(f, SD_MMIO_VENDOR_ID) == SD_MMIO_VENDOR,
+		  mr(f, SD_MMIO_DEVICE_ID) == 42 && mr(f, SD_MMIO_VENDOR_ID) == SD_MMIO_VENDOR,
 	      "magic, version 2, device and vendor id", NULL);
 	mw(f, SD_MMIO_DEVICE_FEATURES_SEL, 0);
 	uint32_t lo = mr(f, SD_MMIO_DEVICE_FEATURES);
@@ -94,9 +94,10 @@ static void test_identity(struct fake *f)
 	mw(f, SD_MMIO_QUEUE_SEL, 1);
 	uint32_t max1 = mr(f, SD_MMIO_QUEUE_NUM_MAX);
 	mw(f, SD_MMIO_QUEUE_SEL, 2);
-	check(max1 == 16 && mr(f, SD_MMIO_QUEUE_NUM_MAX) == 0, "QueueNumMax, 0 for a queue that does not exist",
+	check(max1 == 16 && mr(f, SD_MMIO_QUEUE_NUM_MAX) == 0,
+	      "QueueNumMax, 0 for a queue that does not exist", NULL);
+	check(mw(f, SD_MMIO_QUEUE_NUM, 8) < 0, "queue register write with QueueSel out of range refused",
 	      NULL);
-	check(mw(f, SD_MMIO_QUEUE_NUM, 8) < 0, "queue register write with QueueSel out of range refused", NULL);
 	check(mr(f, SD_MMIO_SHM_LEN_LOW) == UINT32_MAX && mr(f, SD_MMIO_SHM_LEN_HIGH) == UINT32_MAX,
 	      "no shared memory regions", NULL);
 
@@ -104,14 +105,15 @@ static void test_identity(struct fake *f)
 	uint16_t b2 = 0;
 	uint64_t b8 = 0;
 	check(sd_mmio_read(f->t, 0x100 + 3, &b1, 1, &f->err) == 0 && b1 == 'T' &&
-		      sd_mmio_read(f->t, 0x100 + 6, &b2, 2, &f->err) == 0 && !memcmp(&b2, "G!", 2) &&
-		      sd_mmio_read(f->t, 0x100, &b8, 8, &f->err) == 0 && !memcmp(&b8, "VOLTCFG!", 8),
+		  sd_mmio_read(f->t, 0x100 + 6, &b2, 2, &f->err) == 0 && !memcmp(&b2, "G!", 2) &&
+		  sd_mmio_read(f->t, 0x100, &b8, 8, &f->err) == 0 && !memcmp(&b8, "VOLTCFG!", 8),
 	      "config space at 0x100 in 1, 2 and 8 byte accesses", f->err.msg);
 	uint32_t v = 0xdeadbeef;
-	check(sd_mmio_read(f->t, 0x100 + 6, &v, 4, &f->err) < 0 && v == 0, "config read past its end refused (zeros)",
-	      NULL);
+	check(sd_mmio_read(f->t, 0x100 + 6, &v, 4, &f->err) < 0 && v == 0,
+	      "config read past its end refused (zeros)", NULL);
 	check(sd_mmio_read(f->t, 0x100 + 1, &v, 3, &f->err) < 0, "config read of 3 bytes refused", NULL);
-	check(sd_mmio_write(f->t, 0x100, &v, 4, &f->err) == 0 && ((struct test_dev *)f->t->dev)->config_writes == 1,
+	check(sd_mmio_write(f->t, 0x100, &v, 4, &f->err) == 0 &&
+		  ((struct test_dev *)f->t->dev)->config_writes == 1,
 	      "config write reaches the device", NULL);
 	check(mr(f, SD_MMIO_CONFIG_GENERATION) == 0, "config generation", NULL);
 	sd_mmio_config_changed(f->t);
@@ -119,9 +121,11 @@ static void test_identity(struct fake *f)
 	      "config change bumps the generation, no interrupt before DRIVER_OK", NULL);
 
 	check(sd_mmio_read(f->t, SD_MMIO_STATUS, &b2, 2, &f->err) < 0, "16-bit register read refused", NULL);
-	check(sd_mmio_read(f->t, SD_MMIO_STATUS + 1, &v, 4, &f->err) < 0, "misaligned register read refused", NULL);
+	check(sd_mmio_read(f->t, SD_MMIO_STATUS + 1, &v, 4, &f->err) < 0, "misaligned register read refused",
+	      NULL);
 	check(mr(f, 0x0f0) == 0 && f->last_rc < 0, "read of an unknown register refused", NULL);
-	check(mr(f, SD_MMIO_QUEUE_NOTIFY) == 0 && f->last_rc < 0, "read of a write-only register refused", NULL);
+	check(mr(f, SD_MMIO_QUEUE_NOTIFY) == 0 && f->last_rc < 0, "read of a write-only register refused",
+	      NULL);
 	check(mw(f, SD_MMIO_MAGIC_VALUE, 1) < 0, "write to a read-only register refused", NULL);
 }
 
@@ -133,7 +137,8 @@ static void test_bringup(struct fake *f, struct test_dev *t)
 	check(t->q[0].active && t->q[1].active && t->q[0].event_idx, "queues active with EVENT_IDX", NULL);
 	mw(f, SD_MMIO_QUEUE_SEL, 0);
 	check(mr(f, SD_MMIO_QUEUE_READY) == 1, "QueueReady reads back", NULL);
-	check(mw(f, SD_MMIO_QUEUE_NUM, 4) < 0 && t->q[0].size == 8, "queue setup after DRIVER_OK refused", NULL);
+	check(mw(f, SD_MMIO_QUEUE_NUM, 4) < 0 && t->q[0].size == 8, "queue setup after DRIVER_OK refused",
+	      NULL);
 
 	fk_desc(f, 1, 0, BUF, 64, SD_VIRTQ_DESC_F_WRITE, 0);
 	fk_publish(f, 1, 0);
@@ -144,9 +149,10 @@ static void test_bringup(struct fake *f, struct test_dev *t)
 	check(f->irq_level == 1 && mr(f, SD_MMIO_INTERRUPT_STATUS) == SD_VIRTIO_INT_USED,
 	      "used buffer raises the interrupt line and InterruptStatus bit 0", NULL);
 	fk_ack(f);
-	check(f->irq_level == 0 && mr(f, SD_MMIO_INTERRUPT_STATUS) == 0, "InterruptACK lowers the line", NULL);
-	check(mw(f, SD_MMIO_QUEUE_NOTIFY, 7) < 0 && t->notifies == 1, "notify of a queue that does not exist ignored",
+	check(f->irq_level == 0 && mr(f, SD_MMIO_INTERRUPT_STATUS) == 0, "InterruptACK lowers the line",
 	      NULL);
+	check(mw(f, SD_MMIO_QUEUE_NOTIFY, 7) < 0 && t->notifies == 1,
+	      "notify of a queue that does not exist ignored", NULL);
 	check(mw(f, SD_MMIO_STATUS, 0x7) < 0 && mr(f, SD_MMIO_STATUS) == 0xf,
 	      "clearing a status bit without reset refused", NULL);
 	sd_mmio_config_changed(f->t);
@@ -157,7 +163,7 @@ static void test_bringup(struct fake *f, struct test_dev *t)
 	int resets = t->resets;
 	mw(f, SD_MMIO_STATUS, 0);
 	check(t->resets == resets + 1 && mr(f, SD_MMIO_STATUS) == 0 && !t->q[0].ready && !t->q[1].active &&
-		      f->t->dev->acked == 0,
+		  f->t->dev->acked == 0,
 	      "status 0 resets device, queues and features", NULL);
 	check(mw(f, SD_MMIO_QUEUE_NOTIFY, 1) < 0 && t->notifies == 1, "notify after reset ignored", NULL);
 
@@ -165,9 +171,10 @@ static void test_bringup(struct fake *f, struct test_dev *t)
 	fk_negotiate(f, F_OFFER, false);
 	fk_setup_queue(f, 0, 8);
 	fk_add_status(f, SD_VIRTIO_S_DRIVER_OK);
-	check(mr(f, SD_MMIO_STATUS) == 0xf && t->q[0].active && !t->q[1].active, "a queue left unready stays off",
+	check(mr(f, SD_MMIO_STATUS) == 0xf && t->q[0].active && !t->q[1].active,
+	      "a queue left unready stays off", NULL);
+	check(mw(f, SD_MMIO_QUEUE_NOTIFY, 1) < 0 && t->notifies == 1, "notify of an unready queue ignored",
 	      NULL);
-	check(mw(f, SD_MMIO_QUEUE_NOTIFY, 1) < 0 && t->notifies == 1, "notify of an unready queue ignored", NULL);
 }
 
 static void test_negotiation(struct fake *f, struct test_dev *t)
@@ -176,8 +183,8 @@ static void test_negotiation(struct fake *f, struct test_dev *t)
 	check(mw(f, SD_MMIO_STATUS, SD_VIRTIO_S_DRIVER) < 0 && mr(f, SD_MMIO_STATUS) == 0,
 	      "DRIVER before ACKNOWLEDGE refused", NULL);
 
-	check(!fk_negotiate(f, F_OFFER | (1ULL << 7), true), "features the device did not offer: no FEATURES_OK",
-	      NULL);
+	check(!fk_negotiate(f, F_OFFER | (1ULL << 7), true),
+	      "features the device did not offer: no FEATURES_OK", NULL);
 	printf("# %s\n", f->err.msg);
 	check(!fk_negotiate(f, F_DEVBIT, true), "driver without VERSION_1 (legacy): no FEATURES_OK", NULL);
 	printf("# %s\n", f->err.msg);
@@ -215,7 +222,7 @@ static void bad_queue(struct fake *f, struct test_dev *t, const char *name, uint
 	fk_add_status(f, SD_VIRTIO_S_DRIVER_OK);
 	uint32_t st = mr(f, SD_MMIO_STATUS);
 	check((st & SD_VIRTIO_S_NEEDS_RESET) && t->activations == acts && f->irq_raises == 1 &&
-		      fk_ack(f) == SD_VIRTIO_INT_CONFIG,
+		  fk_ack(f) == SD_VIRTIO_INT_CONFIG,
 	      name, NULL);
 	printf("# %s\n", f->err.msg);
 	check(mw(f, SD_MMIO_QUEUE_NOTIFY, 0) < 0, "  ...and notifies are ignored", NULL);
@@ -226,7 +233,8 @@ static void test_hostile_queues(struct fake *f, struct test_dev *t)
 	bad_queue(f, t, "QueueNum not a power of two: NEEDS_RESET", SD_MMIO_QUEUE_NUM, 6);
 	bad_queue(f, t, "QueueNum above QueueNumMax: NEEDS_RESET", SD_MMIO_QUEUE_NUM, 32);
 	bad_queue(f, t, "descriptor table outside guest memory: NEEDS_RESET", SD_MMIO_QUEUE_DESC_HIGH, 1);
-	bad_queue(f, t, "used ring outside guest memory: NEEDS_RESET", SD_MMIO_QUEUE_DEVICE_LOW, MEM_SIZE - 8);
+	bad_queue(f, t, "used ring outside guest memory: NEEDS_RESET", SD_MMIO_QUEUE_DEVICE_LOW,
+		  MEM_SIZE - 8);
 	bad_queue(f, t, "misaligned avail ring: NEEDS_RESET", SD_MMIO_QUEUE_DRIVER_LOW, 0x11001);
 
 	/* A hostile chain at notify time. */
@@ -243,7 +251,8 @@ static void test_hostile_queues(struct fake *f, struct test_dev *t)
 	fk_kick(f, 1);
 	check(t->notifies == n, "broken device ignores further notifies", NULL);
 	fk_add_status(f, SD_VIRTIO_S_DRIVER_OK);
-	check(mr(f, SD_MMIO_STATUS) & SD_VIRTIO_S_NEEDS_RESET, "NEEDS_RESET survives a driver status write", NULL);
+	check(mr(f, SD_MMIO_STATUS) & SD_VIRTIO_S_NEEDS_RESET, "NEEDS_RESET survives a driver status write",
+	      NULL);
 
 	mw(f, SD_MMIO_STATUS, 0);
 	uint32_t st = fk_bringup(f, F_OFFER, 8);
@@ -251,7 +260,8 @@ static void test_hostile_queues(struct fake *f, struct test_dev *t)
 	fk_publish(f, 0, 3);
 	fk_kick(f, 0);
 	uint32_t id, len;
-	check(st == 0xf && fk_used(f, 0, &id, &len) && id == 3, "reset brings a broken device back", f->err.msg);
+	check(st == 0xf && fk_used(f, 0, &id, &len) && id == 3, "reset brings a broken device back",
+	      f->err.msg);
 
 	mw(f, SD_MMIO_STATUS, 0);
 	t->fail_activate = true;

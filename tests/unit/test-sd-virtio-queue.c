@@ -10,10 +10,10 @@
 #include "sd-virtio-fake-driver.h"
 
 #define MEM_SIZE (1u << 20)
-#define BUF      0x40000ULL /* data buffers */
+#define BUF	 0x40000ULL /* data buffers */
 
 #define F_INDIRECT (1ULL << SD_VIRTIO_F_INDIRECT_DESC)
-#define F_EVENT    (1ULL << SD_VIRTIO_F_EVENT_IDX)
+#define F_EVENT	   (1ULL << SD_VIRTIO_F_EVENT_IDX)
 
 static struct sd_vq vq_of(struct fake *f, uint16_t size)
 {
@@ -92,9 +92,10 @@ static void test_pop_push(struct fake *f)
 	fk_desc(f, 0, 7, BUF + 0x2000, 200, SD_VIRTQ_DESC_F_WRITE, 0);
 	fk_publish(f, 0, 5);
 	int r = sd_vq_pop(&q, &f->mem, &c, &f->err);
-	check(r == 1 && c.head == 5 && c.n == 3 && c.n_readable == 2, "three-descriptor chain popped", f->err.msg);
+	check(r == 1 && c.head == 5 && c.n == 3 && c.n_readable == 2, "three-descriptor chain popped",
+	      f->err.msg);
 	check(c.buf[0].host == gp(f, BUF) && c.buf[1].host == gp(f, BUF + 0x1000) &&
-		      c.buf[2].host == gp(f, BUF + 0x2000) && !c.buf[0].writable && c.buf[2].writable,
+		  c.buf[2].host == gp(f, BUF + 0x2000) && !c.buf[0].writable && c.buf[2].writable,
 	      "host pointers and directions match the descriptors", NULL);
 	check(c.readable == 150 && c.writable == 200, "readable and writable totals", NULL);
 
@@ -103,17 +104,21 @@ static void test_pop_push(struct fake *f)
 	memset(gp(f, BUF + 0x1000), 'b', 50);
 	struct iovec iov[4];
 	int n = sd_vq_chain_iov(&c, false, 90, 20, iov, 4);
-	check(n == 2 && iov[0].iov_len == 10 && iov[1].iov_len == 10 && iov[1].iov_base == gp(f, BUF + 0x1000),
+	check(n == 2 && iov[0].iov_len == 10 && iov[1].iov_len == 10 &&
+		  iov[1].iov_base == gp(f, BUF + 0x1000),
 	      "iovec slice spanning two readable buffers", NULL);
-	check(sd_vq_chain_iov(&c, false, 100, 51, iov, 4) < 0, "iovec slice past the readable part refused", NULL);
+	check(sd_vq_chain_iov(&c, false, 100, 51, iov, 4) < 0, "iovec slice past the readable part refused",
+	      NULL);
 	char tmp[4];
-	check(sd_vq_chain_read(&c, 98, tmp, 4) == 4 && !memcmp(tmp, "aabb", 4), "copy out across buffers", NULL);
+	check(sd_vq_chain_read(&c, 98, tmp, 4) == 4 && !memcmp(tmp, "aabb", 4), "copy out across buffers",
+	      NULL);
 	check(sd_vq_chain_write(&c, 198, "xyz", 3) == 2 && !memcmp(gp(f, BUF + 0x2000 + 198), "xy", 2),
 	      "copy in stops at the end of the writable part", NULL);
 
 	check(sd_vq_push(&q, c.head, 42, &f->err) == 0, "push", f->err.msg);
 	uint32_t id, len;
-	check(fk_used(f, 0, &id, &len) && id == 5 && len == 42, "used element carries head id and length", NULL);
+	check(fk_used(f, 0, &id, &len) && id == 5 && len == 42, "used element carries head id and length",
+	      NULL);
 	check(sd_vq_should_signal(&q), "interrupt wanted without suppression", NULL);
 	put16(f, f->q[0].avail, SD_VIRTQ_AVAIL_F_NO_INTERRUPT);
 	check(!sd_vq_should_signal(&q), "VIRTQ_AVAIL_F_NO_INTERRUPT suppresses it", NULL);
@@ -130,8 +135,8 @@ static void test_pop_push(struct fake *f)
 	for (uint16_t i = 0; i < 8; i++)
 		fk_desc(f, 0, i, BUF + i * 16ULL, 16, i < 7 ? SD_VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
 	fk_publish(f, 0, 0);
-	check(sd_vq_pop(&q, &f->mem, &c, &f->err) == 1 && c.n == 8, "chain of queue-size descriptors accepted",
-	      f->err.msg);
+	check(sd_vq_pop(&q, &f->mem, &c, &f->err) == 1 && c.n == 8,
+	      "chain of queue-size descriptors accepted", f->err.msg);
 
 	/* Indices wrap at 16 bits: run the ring well past 65536. */
 	q = vq_of(f, 4);
@@ -244,8 +249,8 @@ static void test_region_straddle(struct fake *f)
 	struct fake g = *f;
 	g.mem.n = 2;
 	g.mem.r[0].size = MEM_SIZE / 2;
-	g.mem.r[1] = (struct sd_mem_region){.gpa = MEM_SIZE / 2, .size = MEM_SIZE / 2,
-					    .host = f->mem.r[0].host + MEM_SIZE / 2};
+	g.mem.r[1] = (struct sd_mem_region){
+	    .gpa = MEM_SIZE / 2, .size = MEM_SIZE / 2, .host = f->mem.r[0].host + MEM_SIZE / 2};
 	struct sd_vq q = vq_of(&g, 8);
 	activate(&g, &q, 0);
 	fk_desc(&g, 0, 0, MEM_SIZE / 2 + 0x100, 0x100, 0, 0);
@@ -271,7 +276,7 @@ static void test_indirect(struct fake *f)
 	struct sd_vq_chain c;
 	int r = sd_vq_pop(&q, &f->mem, &c, &f->err);
 	check(r == 1 && c.head == 4 && c.n == 3 && c.readable == 16 && c.writable == 513 &&
-		      c.buf[1].host == gp(f, BUF + 0x100),
+		  c.buf[1].host == gp(f, BUF + 0x100),
 	      "indirect table walked", f->err.msg);
 
 	struct {
@@ -281,15 +286,16 @@ static void test_indirect(struct fake *f)
 		uint64_t addr;
 		int setup;
 	} bad[] = {
-		{"indirect descriptor with NEXT refused", SD_VIRTQ_DESC_F_INDIRECT | SD_VIRTQ_DESC_F_NEXT, 48, tbl, 0},
-		{"indirect table length not a multiple of 16 refused", SD_VIRTQ_DESC_F_INDIRECT, 40, tbl, 0},
-		{"empty indirect table refused", SD_VIRTQ_DESC_F_INDIRECT, 0, tbl, 0},
-		{"indirect table outside guest memory refused", SD_VIRTQ_DESC_F_INDIRECT, 48, MEM_SIZE - 32, 0},
-		{"indirect table longer than any queue refused", SD_VIRTQ_DESC_F_INDIRECT, 16 * 300, tbl, 0},
-		{"nested indirect descriptor refused", SD_VIRTQ_DESC_F_INDIRECT, 48, tbl, 1},
-		{"loop inside an indirect table refused", SD_VIRTQ_DESC_F_INDIRECT, 48, tbl, 2},
-		{"next index beyond the indirect table refused", SD_VIRTQ_DESC_F_INDIRECT, 48, tbl, 3},
-		{"buffer outside memory inside an indirect table refused", SD_VIRTQ_DESC_F_INDIRECT, 48, tbl, 4},
+	    {"indirect descriptor with NEXT refused", SD_VIRTQ_DESC_F_INDIRECT | SD_VIRTQ_DESC_F_NEXT, 48,
+	     tbl, 0},
+	    {"indirect table length not a multiple of 16 refused", SD_VIRTQ_DESC_F_INDIRECT, 40, tbl, 0},
+	    {"empty indirect table refused", SD_VIRTQ_DESC_F_INDIRECT, 0, tbl, 0},
+	    {"indirect table outside guest memory refused", SD_VIRTQ_DESC_F_INDIRECT, 48, MEM_SIZE - 32, 0},
+	    {"indirect table longer than any queue refused", SD_VIRTQ_DESC_F_INDIRECT, 16 * 300, tbl, 0},
+	    {"nested indirect descriptor refused", SD_VIRTQ_DESC_F_INDIRECT, 48, tbl, 1},
+	    {"loop inside an indirect table refused", SD_VIRTQ_DESC_F_INDIRECT, 48, tbl, 2},
+	    {"next index beyond the indirect table refused", SD_VIRTQ_DESC_F_INDIRECT, 48, tbl, 3},
+	    {"buffer outside memory inside an indirect table refused", SD_VIRTQ_DESC_F_INDIRECT, 48, tbl, 4},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		q = vq_of(f, 8);

@@ -139,11 +139,11 @@ static void blk_reset(struct sd_virtio_dev *d)
 }
 
 static const struct sd_virtio_ops blk_ops = {
-	.config_read = blk_config_read,
-	.config_write = blk_config_write,
-	.activate = blk_activate,
-	.notify = blk_notify,
-	.reset = blk_reset,
+    .config_read = blk_config_read,
+    .config_write = blk_config_write,
+    .activate = blk_activate,
+    .notify = blk_notify,
+    .reset = blk_reset,
 };
 
 int sd_blk_init(struct sd_blk *b, const struct sd_guest_mem *mem, int fd, bool read_only, const char *serial,
@@ -159,7 +159,8 @@ int sd_blk_init(struct sd_blk *b, const struct sd_guest_mem *mem, int fd, bool r
 	} else if (S_ISREG(st.st_mode)) {
 		bytes = (uint64_t)st.st_size;
 	} else {
-		return volt_err(err, -EINVAL, "virtio-blk: image fd %d is neither a file nor a block device", fd);
+		return volt_err(err, -EINVAL, "virtio-blk: image fd %d is neither a file nor a block device",
+				fd);
 	}
 
 	memset(b, 0, sizeof(*b));
@@ -170,15 +171,15 @@ int sd_blk_init(struct sd_blk *b, const struct sd_guest_mem *mem, int fd, bool r
 		memcpy(b->id, serial, strnlen(serial, SD_BLK_ID_BYTES));
 	b->queue.max_size = SD_BLK_QUEUE_SIZE;
 	b->dev = (struct sd_virtio_dev){
-		.device_id = SD_VIRTIO_ID_BLOCK,
-		.features = (1ULL << SD_VIRTIO_F_VERSION_1) | (1ULL << SD_VIRTIO_F_INDIRECT_DESC) |
-			    (1ULL << SD_VIRTIO_F_EVENT_IDX) | (1ULL << SD_VIRTIO_BLK_F_SEG_MAX) |
-			    (1ULL << SD_VIRTIO_BLK_F_FLUSH) | (read_only ? 1ULL << SD_VIRTIO_BLK_F_RO : 0),
-		.config_len = SD_BLK_CONFIG_LEN,
-		.nqueues = 1,
-		.queues = &b->queue,
-		.mem = mem,
-		.ops = &blk_ops,
+	    .device_id = SD_VIRTIO_ID_BLOCK,
+	    .features = (1ULL << SD_VIRTIO_F_VERSION_1) | (1ULL << SD_VIRTIO_F_INDIRECT_DESC) |
+			(1ULL << SD_VIRTIO_F_EVENT_IDX) | (1ULL << SD_VIRTIO_BLK_F_SEG_MAX) |
+			(1ULL << SD_VIRTIO_BLK_F_FLUSH) | (read_only ? 1ULL << SD_VIRTIO_BLK_F_RO : 0),
+	    .config_len = SD_BLK_CONFIG_LEN,
+	    .nqueues = 1,
+	    .queues = &b->queue,
+	    .mem = mem,
+	    .ops = &blk_ops,
 	};
 	return 0;
 }

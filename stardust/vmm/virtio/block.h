@@ -11,8 +11,8 @@
 #include "stardust/vmm/virtio/device.h"
 
 #define SD_VIRTIO_BLK_F_SEG_MAX 2
-#define SD_VIRTIO_BLK_F_RO      5
-#define SD_VIRTIO_BLK_F_FLUSH   9
+#define SD_VIRTIO_BLK_F_RO	5
+#define SD_VIRTIO_BLK_F_FLUSH	9
 
 #define SD_VIRTIO_BLK_T_IN     0
 #define SD_VIRTIO_BLK_T_OUT    1
@@ -23,10 +23,10 @@
 #define SD_VIRTIO_BLK_S_IOERR  1
 #define SD_VIRTIO_BLK_S_UNSUPP 2
 
-#define SD_BLK_SECTOR     512
-#define SD_BLK_ID_BYTES   20
+#define SD_BLK_SECTOR	  512
+#define SD_BLK_ID_BYTES	  20
 #define SD_BLK_QUEUE_SIZE 256
-#define SD_BLK_SEG_MAX    128
+#define SD_BLK_SEG_MAX	  128
 #define SD_BLK_CONFIG_LEN 60 /* struct virtio_blk_config up to write_zeroes */
 
 struct sd_blk {

@@ -130,11 +130,11 @@ static void console_reset(struct sd_virtio_dev *d)
 }
 
 static const struct sd_virtio_ops console_ops = {
-	.config_read = console_config_read,
-	.config_write = console_config_write,
-	.activate = console_activate,
-	.notify = console_notify,
-	.reset = console_reset,
+    .config_read = console_config_read,
+    .config_write = console_config_write,
+    .activate = console_activate,
+    .notify = console_notify,
+    .reset = console_reset,
 };
 
 int sd_console_init(struct sd_console *c, const struct sd_guest_mem *mem, int in_fd, int out_fd,
@@ -148,14 +148,14 @@ int sd_console_init(struct sd_console *c, const struct sd_guest_mem *mem, int in
 	c->in_eof = in_fd < 0;
 	c->queues[0].max_size = c->queues[1].max_size = SD_CONSOLE_QUEUE_SIZE;
 	c->dev = (struct sd_virtio_dev){
-		.device_id = SD_VIRTIO_ID_CONSOLE,
-		.features = (1ULL << SD_VIRTIO_F_VERSION_1) | (1ULL << SD_VIRTIO_F_INDIRECT_DESC) |
-			    (1ULL << SD_VIRTIO_F_EVENT_IDX),
-		.config_len = SD_CONSOLE_CONFIG_LEN,
-		.nqueues = 2,
-		.queues = c->queues,
-		.mem = mem,
-		.ops = &console_ops,
+	    .device_id = SD_VIRTIO_ID_CONSOLE,
+	    .features = (1ULL << SD_VIRTIO_F_VERSION_1) | (1ULL << SD_VIRTIO_F_INDIRECT_DESC) |
+			(1ULL << SD_VIRTIO_F_EVENT_IDX),
+	    .config_len = SD_CONSOLE_CONFIG_LEN,
+	    .nqueues = 2,
+	    .queues = c->queues,
+	    .mem = mem,
+	    .ops = &console_ops,
 	};
 	return 0;
 }

@@ -12,8 +12,8 @@
 #include "oci/error.h"
 #include "stardust/vmm/virtio/device.h"
 
-#define SD_CONSOLE_RXQ        0 /* host -> guest */
-#define SD_CONSOLE_TXQ        1 /* guest -> host */
+#define SD_CONSOLE_RXQ	      0 /* host -> guest */
+#define SD_CONSOLE_TXQ	      1 /* guest -> host */
 #define SD_CONSOLE_QUEUE_SIZE 256
 #define SD_CONSOLE_CONFIG_LEN 12 /* cols, rows, max_nr_ports, emerg_wr */
 

@@ -75,7 +75,8 @@ static int features_ok(struct sd_mmio *t, struct volt_error *err)
 		return volt_err(err, -EINVAL, "virtio-mmio: driver features %#llx not offered",
 				(unsigned long long)extra);
 	if (!(t->driver_features & (1ULL << SD_VIRTIO_F_VERSION_1)))
-		return volt_err(err, -EINVAL, "virtio-mmio: driver did not accept VERSION_1 (legacy unsupported)");
+		return volt_err(err, -EINVAL,
+				"virtio-mmio: driver did not accept VERSION_1 (legacy unsupported)");
 	d->acked = t->driver_features;
 	return 0;
 }
@@ -112,7 +113,8 @@ static int write_status(struct sd_mmio *t, uint32_t val, struct volt_error *err)
 		t->activated = false;
 		add &= ~SD_VIRTIO_S_FAILED;
 	}
-	if (add & ~(SD_VIRTIO_S_ACKNOWLEDGE | SD_VIRTIO_S_DRIVER | SD_VIRTIO_S_FEATURES_OK | SD_VIRTIO_S_DRIVER_OK))
+	if (add &
+	    ~(SD_VIRTIO_S_ACKNOWLEDGE | SD_VIRTIO_S_DRIVER | SD_VIRTIO_S_FEATURES_OK | SD_VIRTIO_S_DRIVER_OK))
 		return volt_err(err, -EINVAL, "virtio-mmio: unknown status bits %#x", add);
 	if (add & SD_VIRTIO_S_ACKNOWLEDGE)
 		t->status |= SD_VIRTIO_S_ACKNOWLEDGE;
@@ -244,7 +246,8 @@ static int write_reg(struct sd_mmio *t, uint64_t off, uint32_t val, struct volt_
 		if (t->drv_features_sel < 2)
 			set_half(&t->driver_features, t->drv_features_sel == 1, val);
 		else if (val)
-			return volt_err(err, -EINVAL, "virtio-mmio: driver features word %u", t->drv_features_sel);
+			return volt_err(err, -EINVAL, "virtio-mmio: driver features word %u",
+					t->drv_features_sel);
 		return 0;
 	case SD_MMIO_DRIVER_FEATURES_SEL:
 		t->drv_features_sel = val;

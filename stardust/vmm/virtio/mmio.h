@@ -15,48 +15,48 @@
 #include "oci/error.h"
 #include "stardust/vmm/virtio/device.h"
 
-#define SD_MMIO_MAGIC      0x74726976 /* "virt" */
-#define SD_MMIO_VERSION    2
-#define SD_MMIO_VENDOR     0x746c6f56 /* "Volt" */
-#define SD_MMIO_WINDOW     0x200      /* registers + config space per device */
+#define SD_MMIO_MAGIC	   0x74726976 /* "virt" */
+#define SD_MMIO_VERSION	   2
+#define SD_MMIO_VENDOR	   0x746c6f56 /* "Volt" */
+#define SD_MMIO_WINDOW	   0x200      /* registers + config space per device */
 #define SD_MMIO_CONFIG_OFF 0x100
 
-#define SD_MMIO_MAGIC_VALUE        0x000
-#define SD_MMIO_VERSION_REG        0x004
-#define SD_MMIO_DEVICE_ID          0x008
-#define SD_MMIO_VENDOR_ID          0x00c
-#define SD_MMIO_DEVICE_FEATURES    0x010
+#define SD_MMIO_MAGIC_VALUE	    0x000
+#define SD_MMIO_VERSION_REG	    0x004
+#define SD_MMIO_DEVICE_ID	    0x008
+#define SD_MMIO_VENDOR_ID	    0x00c
+#define SD_MMIO_DEVICE_FEATURES	    0x010
 #define SD_MMIO_DEVICE_FEATURES_SEL 0x014
-#define SD_MMIO_DRIVER_FEATURES    0x020
+#define SD_MMIO_DRIVER_FEATURES	    0x020
 #define SD_MMIO_DRIVER_FEATURES_SEL 0x024
-#define SD_MMIO_QUEUE_SEL          0x030
-#define SD_MMIO_QUEUE_NUM_MAX      0x034
-#define SD_MMIO_QUEUE_NUM          0x038
-#define SD_MMIO_QUEUE_READY        0x044
-#define SD_MMIO_QUEUE_NOTIFY       0x050
-#define SD_MMIO_INTERRUPT_STATUS   0x060
-#define SD_MMIO_INTERRUPT_ACK      0x064
-#define SD_MMIO_STATUS             0x070
-#define SD_MMIO_QUEUE_DESC_LOW     0x080
-#define SD_MMIO_QUEUE_DESC_HIGH    0x084
-#define SD_MMIO_QUEUE_DRIVER_LOW   0x090
-#define SD_MMIO_QUEUE_DRIVER_HIGH  0x094
-#define SD_MMIO_QUEUE_DEVICE_LOW   0x0a0
-#define SD_MMIO_QUEUE_DEVICE_HIGH  0x0a4
-#define SD_MMIO_SHM_SEL            0x0ac
-#define SD_MMIO_SHM_LEN_LOW        0x0b0
-#define SD_MMIO_SHM_LEN_HIGH       0x0b4
-#define SD_MMIO_SHM_BASE_LOW       0x0b8
-#define SD_MMIO_SHM_BASE_HIGH      0x0bc
-#define SD_MMIO_CONFIG_GENERATION  0x0fc
+#define SD_MMIO_QUEUE_SEL	    0x030
+#define SD_MMIO_QUEUE_NUM_MAX	    0x034
+#define SD_MMIO_QUEUE_NUM	    0x038
+#define SD_MMIO_QUEUE_READY	    0x044
+#define SD_MMIO_QUEUE_NOTIFY	    0x050
+#define SD_MMIO_INTERRUPT_STATUS    0x060
+#define SD_MMIO_INTERRUPT_ACK	    0x064
+#define SD_MMIO_STATUS		    0x070
+#define SD_MMIO_QUEUE_DESC_LOW	    0x080
+#define SD_MMIO_QUEUE_DESC_HIGH	    0x084
+#define SD_MMIO_QUEUE_DRIVER_LOW    0x090
+#define SD_MMIO_QUEUE_DRIVER_HIGH   0x094
+#define SD_MMIO_QUEUE_DEVICE_LOW    0x0a0
+#define SD_MMIO_QUEUE_DEVICE_HIGH   0x0a4
+#define SD_MMIO_SHM_SEL		    0x0ac
+#define SD_MMIO_SHM_LEN_LOW	    0x0b0
+#define SD_MMIO_SHM_LEN_HIGH	    0x0b4
+#define SD_MMIO_SHM_BASE_LOW	    0x0b8
+#define SD_MMIO_SHM_BASE_HIGH	    0x0bc
+#define SD_MMIO_CONFIG_GENERATION   0x0fc
 
 /* Device status bits. */
 #define SD_VIRTIO_S_ACKNOWLEDGE 1
-#define SD_VIRTIO_S_DRIVER      2
-#define SD_VIRTIO_S_DRIVER_OK   4
+#define SD_VIRTIO_S_DRIVER	2
+#define SD_VIRTIO_S_DRIVER_OK	4
 #define SD_VIRTIO_S_FEATURES_OK 8
 #define SD_VIRTIO_S_NEEDS_RESET 64
-#define SD_VIRTIO_S_FAILED      128
+#define SD_VIRTIO_S_FAILED	128
 
 struct sd_mmio {
 	struct sd_virtio_dev *dev;

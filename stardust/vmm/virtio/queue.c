@@ -93,8 +93,8 @@ int sd_vq_activate(struct sd_vq *q, const struct sd_guest_mem *m, uint64_t featu
 	return 0;
 }
 
-static int chain_add(struct sd_vq *q, struct sd_vq_chain *c, const struct sd_guest_mem *m, const struct desc *d,
-		     struct volt_error *err)
+static int chain_add(struct sd_vq *q, struct sd_vq_chain *c, const struct sd_guest_mem *m,
+		     const struct desc *d, struct volt_error *err)
 {
 	uint8_t *p = sd_gpa(m, d->addr, d->len);
 	if (!p)
@@ -181,7 +181,8 @@ int sd_vq_pop(struct sd_vq *q, const struct sd_guest_mem *m, struct sd_vq_chain 
 		pending = (uint16_t)(avail_idx - q->last_avail);
 	}
 	if (pending > q->size)
-		return broken(q, err, "avail idx moved by more than the queue size", q->last_avail, avail_idx);
+		return broken(q, err, "avail idx moved by more than the queue size", q->last_avail,
+			      avail_idx);
 	if (pending == 0)
 		return 0;
 
@@ -234,8 +235,8 @@ bool sd_vq_should_signal(struct sd_vq *q)
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
-int sd_vq_chain_iov(const struct sd_vq_chain *c, bool writable, uint64_t skip, uint64_t len, struct iovec *iov,
-		    int max)
+int sd_vq_chain_iov(const struct sd_vq_chain *c, bool writable, uint64_t skip, uint64_t len,
+		    struct iovec *iov, int max)
 {
 	uint16_t from = writable ? c->n_readable : 0, to = writable ? c->n : c->n_readable;
 	int n = 0;

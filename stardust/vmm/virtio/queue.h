@@ -19,11 +19,11 @@
 
 /* Feature bits the queue layer understands (virtio 1.x numbering). */
 #define SD_VIRTIO_F_INDIRECT_DESC 28
-#define SD_VIRTIO_F_EVENT_IDX     29
-#define SD_VIRTIO_F_VERSION_1     32
+#define SD_VIRTIO_F_EVENT_IDX	  29
+#define SD_VIRTIO_F_VERSION_1	  32
 
-#define SD_VIRTQ_DESC_F_NEXT     1
-#define SD_VIRTQ_DESC_F_WRITE    2
+#define SD_VIRTQ_DESC_F_NEXT	 1
+#define SD_VIRTQ_DESC_F_WRITE	 2
 #define SD_VIRTQ_DESC_F_INDIRECT 4
 
 #define SD_VIRTQ_AVAIL_F_NO_INTERRUPT 1
@@ -42,11 +42,11 @@ struct sd_vq_buf {
 /* One descriptor chain, flattened: all device-readable buffers first, then
  * all device-writable ones (enforced by sd_vq_pop). */
 struct sd_vq_chain {
-	uint16_t head;        /* id to hand back in sd_vq_push */
-	uint16_t n;           /* buffers used in buf[] */
-	uint16_t n_readable;  /* buf[0..n_readable) readable, the rest writable */
-	uint32_t readable;    /* total readable bytes */
-	uint32_t writable;    /* total writable bytes */
+	uint16_t head;	     /* id to hand back in sd_vq_push */
+	uint16_t n;	     /* buffers used in buf[] */
+	uint16_t n_readable; /* buf[0..n_readable) readable, the rest writable */
+	uint32_t readable;   /* total readable bytes */
+	uint32_t writable;   /* total writable bytes */
 	struct sd_vq_buf buf[SD_VQ_SIZE_MAX];
 };
 
@@ -63,9 +63,9 @@ struct sd_vq {
 	bool broken;
 	bool event_idx;
 	bool indirect;
-	uint8_t *desc;  /* size * 16 bytes */
+	uint8_t *desc;	/* size * 16 bytes */
 	uint8_t *avail; /* flags, idx, ring[size], used_event */
-	uint8_t *used;  /* flags, idx, ring[size] {id, len}, avail_event */
+	uint8_t *used;	/* flags, idx, ring[size] {id, len}, avail_event */
 	uint16_t last_avail;
 	uint16_t next_used;
 	uint16_t signalled_used;
@@ -98,8 +98,8 @@ bool sd_vq_should_signal(struct sd_vq *q);
 /* Build iovecs for bytes [skip, skip+len) of the readable (writable=false) or
  * writable part of a chain. Returns the iovec count, or -1 when the range is
  * not entirely in the chain or needs more than max iovecs. */
-int sd_vq_chain_iov(const struct sd_vq_chain *c, bool writable, uint64_t skip, uint64_t len, struct iovec *iov,
-		    int max);
+int sd_vq_chain_iov(const struct sd_vq_chain *c, bool writable, uint64_t skip, uint64_t len,
+		    struct iovec *iov, int max);
 
 /* Copy out / in through the chain's buffers; return bytes copied. */
 size_t sd_vq_chain_read(const struct sd_vq_chain *c, uint64_t skip, void *dst, size_t len);
