@@ -1,6 +1,7 @@
 #include "stardust/vmm/cpuid.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* Leaf 1 ECX */
@@ -19,6 +20,8 @@
 #define EDX_HTT (1u << 28)
 #define EDX_TM (1u << 29)
 #define EDX_PBE (1u << 31)
+/* Leaf 6 EAX: the APIC timer keeps running in deep C-states */
+#define LEAF6_EAX_ARAT (1u << 2)
 /* Leaf 0x80000001 ECX */
 #define EXT_ECX_SVM (1u << 2)
 
@@ -91,8 +94,13 @@ int sd_cpuid_filter(struct kvm_cpuid_entry2 *tab, size_t *n, size_t cap, const s
 				e.edx &= ~EDX_HTT;
 			break;
 		case 5: /* MONITOR/MWAIT leaf: MONITOR is hidden */
-		case 6: /* thermal and power management */
 			e.eax = e.ebx = e.ecx = e.edx = 0;
+			break;
+		case 6:
+			/* Thermal and power management is not emulated; ARAT stays,
+			 * or Linux would want a broadcast timer the guest lacks. */
+			e.eax &= LEAF6_EAX_ARAT;
+			e.ebx = e.ecx = e.edx = 0;
 			break;
 		case 0xb:
 		case 0x1f:

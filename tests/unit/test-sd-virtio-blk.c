@@ -99,6 +99,14 @@ static void rig_free(struct rig *r)
 	fk_mem_free(&r->f);
 }
 
+static void image_read(struct rig *r, void *buf, size_t len, uint64_t off)
+{
+	if (pread(r->fd, buf, len, (off_t)off) != (ssize_t)len) {
+		perror("image read");
+		exit(2);
+	}
+}
+
 static bool image_is(struct rig *r, uint64_t off, const void *want, size_t len)
 {
 	uint8_t buf[4096];
@@ -122,7 +130,7 @@ static void test_rw(void)
 	check(cap == SECTORS && seg == SD_BLK_SEG_MAX, "capacity and seg_max in config space", NULL);
 
 	uint8_t want[1024];
-	pread(r.fd, want, sizeof want, 3 * SD_BLK_SECTOR);
+	image_read(&r, want, sizeof want, 3 * SD_BLK_SECTOR);
 	uint32_t used = 0;
 	int s = request(&r, SD_VIRTIO_BLK_T_IN, 3, 1024, &used);
 	check(s == SD_VIRTIO_BLK_S_OK && used == 1025 && !memcmp(gp(f, DATA), want, 1024),
@@ -148,7 +156,7 @@ static void test_rw(void)
 	fk_desc(f, 0, 6, DATA, 100, SD_VIRTQ_DESC_F_NEXT | SD_VIRTQ_DESC_F_WRITE, 7);
 	fk_desc(f, 0, 7, DATA + 0x800, 412, SD_VIRTQ_DESC_F_NEXT | SD_VIRTQ_DESC_F_WRITE, 8);
 	fk_desc(f, 0, 8, STATUS, 1, SD_VIRTQ_DESC_F_WRITE, 0);
-	pread(r.fd, want, 512, 5 * SD_BLK_SECTOR);
+	image_read(&r, want, 512, 5 * SD_BLK_SECTOR);
 	check(submit(&r, 4, &used) && *gp(f, STATUS) == 0 && used == 513 && !memcmp(gp(f, DATA), want, 100) &&
 		  !memcmp(gp(f, DATA + 0x800), want + 100, 412),
 	      "request with split header and scattered data", NULL);
@@ -159,7 +167,7 @@ static void test_rw(void)
 	fk_desc_at(f, TABLE, 1, DATA, 512, SD_VIRTQ_DESC_F_NEXT | SD_VIRTQ_DESC_F_WRITE, 2);
 	fk_desc_at(f, TABLE, 2, STATUS, 1, SD_VIRTQ_DESC_F_WRITE, 0);
 	fk_desc(f, 0, 9, TABLE, 48, SD_VIRTQ_DESC_F_INDIRECT, 0);
-	pread(r.fd, want, 512, 7 * SD_BLK_SECTOR);
+	image_read(&r, want, 512, 7 * SD_BLK_SECTOR);
 	check(submit(&r, 9, &used) && *gp(f, STATUS) == 0 && !memcmp(gp(f, DATA), want, 512),
 	      "request through an indirect table", NULL);
 
@@ -189,7 +197,7 @@ static void test_hostile(void)
 	struct fake *f = &r.f;
 	fk_bringup(f, F_LINUX, 128);
 	uint8_t orig[4096];
-	pread(r.fd, orig, sizeof orig, 0);
+	image_read(&r, orig, sizeof orig, 0);
 
 	check(request(&r, SD_VIRTIO_BLK_T_IN, SECTORS, 512, NULL) == SD_VIRTIO_BLK_S_IOERR,
 	      "read at the sector after the end: IOERR", NULL);
@@ -238,7 +246,7 @@ static void test_read_only(void)
 	fk_bringup(f, F_LINUX, 64);
 	check(sd_virtio_acked(&r.blk.dev, SD_VIRTIO_BLK_F_RO), "read-only disk offers VIRTIO_BLK_F_RO", NULL);
 	uint8_t orig[1024];
-	pread(r.fd, orig, sizeof orig, 0);
+	image_read(&r, orig, sizeof orig, 0);
 	memset(gp(f, DATA), 0x33, 1024);
 	check(request(&r, SD_VIRTIO_BLK_T_OUT, 0, 1024, NULL) == SD_VIRTIO_BLK_S_IOERR &&
 		  image_is(&r, 0, orig, sizeof orig),

@@ -157,9 +157,8 @@ static void test_hostile(void)
 	fk_desc(f, RXQ, 0, MEM_SIZE - 8, 64, SD_VIRTQ_DESC_F_WRITE, 0);
 	fk_publish(f, RXQ, 0);
 	fk_kick(f, RXQ);
-	write(r.in[1], "x", 1);
-	check(sd_console_rx(&r.con, &f->err) < 0 && (mr(f, SD_MMIO_STATUS) & SD_VIRTIO_S_NEEDS_RESET) &&
-		  (fk_ack(f) & SD_VIRTIO_INT_CONFIG),
+	check(write(r.in[1], "x", 1) == 1 && sd_console_rx(&r.con, &f->err) < 0 &&
+		  (mr(f, SD_MMIO_STATUS) & SD_VIRTIO_S_NEEDS_RESET) && (fk_ack(f) & SD_VIRTIO_INT_CONFIG),
 	      "receive buffer running out of guest memory: NEEDS_RESET", NULL);
 	printf("# %s\n", f->err.msg);
 	check(sd_console_rx(&r.con, &f->err) == 0, "  ...and host input is no longer delivered", NULL);
