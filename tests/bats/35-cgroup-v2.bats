@@ -6,6 +6,14 @@
 
 load helpers
 
+setup_file() {
+	unified_subtree_save
+}
+
+teardown_file() {
+	unified_subtree_restore
+}
+
 setup() {
 	setup_volt
 }

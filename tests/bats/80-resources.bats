@@ -7,6 +7,14 @@
 
 load helpers
 
+setup_file() {
+	unified_subtree_save
+}
+
+teardown_file() {
+	unified_subtree_restore
+}
+
 CG=/sys/fs/cgroup
 
 setup() {

@@ -200,3 +200,25 @@ teardown_volt() {
 	rm -rf --one-file-system "$TEST_TMP"
 	unset TEST_TMP
 }
+
+# The v2 tests on this hybrid host use the machine's one cgroup2 hierarchy,
+# and delegating hugetlb there (cgroup.subtree_control) outlives the test:
+# the host could then no longer move hugetlb back to v1 (crun needs that).
+# Call from setup_file to remember, and from teardown_file to undo.
+unified_subtree_save() {
+	UNIFIED_SUBTREE_BEFORE=$(cat /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null || true)
+	export UNIFIED_SUBTREE_BEFORE
+}
+unified_subtree_restore() {
+	[ -d /sys/fs/cgroup/unified ] || return 0
+	[[ " ${UNIFIED_SUBTREE_BEFORE:-} " == *" hugetlb "* ]] && return 0
+	# Deepest first: a parent cannot drop a controller its children delegate.
+	find /sys/fs/cgroup/unified -mindepth 1 -depth -type d 2>/dev/null | while read -r d; do
+		grep -qw hugetlb "$d/cgroup.subtree_control" 2>/dev/null &&
+			echo -hugetlb >"$d/cgroup.subtree_control" 2>/dev/null
+	done
+	if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null; then
+		echo -hugetlb >/sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null || true
+	fi
+	return 0
+}

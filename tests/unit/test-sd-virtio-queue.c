@@ -343,6 +343,49 @@ static void test_event_idx(struct fake *f)
 	check(!sd_vq_should_signal(&q), "EVENT_IDX: nothing new, no interrupt", NULL);
 }
 
+/* Random rings (addresses biased to the edges of guest memory, random
+ * flags and indices): every chain that pops must lie inside guest memory,
+ * everything else must be refused; a stray access would hit a guard page. */
+static void test_random(struct fake *f)
+{
+	uint64_t seed = 0x5eed5eedULL;
+	const uint64_t edges[] = {0,	  BUF, MEM_SIZE - 16, MEM_SIZE - 1, MEM_SIZE, 0xffffffffffffffffULL,
+				  0x30000};
+	unsigned popped = 0, refused_n = 0, bad = 0;
+	for (int iter = 0; iter < 3000; iter++) {
+		struct sd_vq q = vq_of(f, 16);
+		activate(f, &q, iter % 2 ? F_INDIRECT | F_EVENT : 0);
+		for (uint16_t i = 0; i < 16; i++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint64_t r = seed >> 11;
+			uint64_t addr = edges[r % 7] - (r >> 8) % 64;
+			uint32_t len = (uint32_t)((r >> 16) % 4 == 0 ? (r >> 20) : (r >> 20) % 256);
+			uint16_t flags = (uint16_t)((r >> 40) & 7), next = (uint16_t)((r >> 44) % 18);
+			fk_desc(f, 0, i, addr, len, flags, next);
+			fk_desc_at(f, 0x30000, i, addr, len, (uint16_t)(flags & 3), next);
+		}
+		for (int k = 0; k < 4; k++)
+			fk_publish(f, 0, (uint16_t)((seed >> (8 * k)) % 17));
+		struct sd_vq_chain c;
+		int r;
+		while ((r = sd_vq_pop(&q, &f->mem, &c, &f->err)) > 0) {
+			popped++;
+			for (uint16_t i = 0; i < c.n; i++)
+				if (c.buf[i].host < f->mem.r[0].host ||
+				    c.buf[i].host + c.buf[i].len > f->mem.r[0].host + MEM_SIZE)
+					bad++;
+			sd_vq_push(&q, c.head, c.writable, &f->err);
+		}
+		if (r < 0)
+			refused_n++;
+	}
+	char detail[96];
+	snprintf(detail, sizeof detail, "%u popped, %u refused, %u outside memory", popped, refused_n, bad);
+	check(bad == 0 && popped > 0 && refused_n > 0, "3000 random rings: nothing escapes guest memory",
+	      detail);
+	printf("# %s\n", detail);
+}
+
 int main(void)
 {
 	struct fake f;
@@ -354,6 +397,7 @@ int main(void)
 	test_event_idx(&f);
 	test_region_straddle(&f);
 	test_length_overflow();
+	test_random(&f);
 	fk_mem_free(&f);
 	return done();
 }
