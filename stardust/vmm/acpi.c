@@ -10,16 +10,16 @@
 #include "stardust/vmm/aml.h"
 #include "stardust/vmm/layout.h"
 
-#define HDR_LEN 36
-#define RSDP_LEN 36
-#define FADT_LEN 276 /* ACPI 6.x, with the hypervisor vendor identity */
-#define FADT_HW_REDUCED (1u << 20)
-#define FADT_PWR_BUTTON (1u << 4) /* no fixed-feature power button */
-#define FADT_SLP_BUTTON (1u << 5)
-#define BOOT_ARCH_VGA_NOT_PRESENT (1u << 2)
+#define HDR_LEN			       36
+#define RSDP_LEN		       36
+#define FADT_LEN		       276 /* ACPI 6.x, with the hypervisor vendor identity */
+#define FADT_HW_REDUCED		       (1u << 20)
+#define FADT_PWR_BUTTON		       (1u << 4) /* no fixed-feature power button */
+#define FADT_SLP_BUTTON		       (1u << 5)
+#define BOOT_ARCH_VGA_NOT_PRESENT      (1u << 2)
 #define BOOT_ARCH_CMOS_RTC_NOT_PRESENT (1u << 5)
-#define GAS_SYSTEM_IO 1
-#define GAS_ACCESS_BYTE 1
+#define GAS_SYSTEM_IO		       1
+#define GAS_ACCESS_BYTE		       1
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -53,7 +53,7 @@ static void header(uint8_t *t, const char sig[4], uint32_t len, uint8_t rev)
 	t[9] = 0; /* checksum, filled last */
 	memcpy(t + 10, SD_ACPI_OEM_ID, 6);
 	memcpy(t + 16, SD_ACPI_OEM_TABLE_ID, 8);
-	put32(t + 24, 1);     /* OEM revision */
+	put32(t + 24, 1);	   /* OEM revision */
 	memcpy(t + 28, "VOLT", 4); /* creator */
 	put32(t + 32, 1);
 }
@@ -92,14 +92,17 @@ static int check_cfg(const struct sd_acpi_cfg *cfg, struct volt_error *err)
 		uint64_t size = d->size ? d->size : SD_ACPI_VIRTIO_SIZE;
 		if (d->base < SD_MMIO_HOLE_START || size > SD_HIGH_MEM_START - d->base)
 			return volt_err(err, -ERANGE,
-					"acpi: virtio[%zu] at %#" PRIx64 " (+%#" PRIx64 ") is outside the MMIO hole %#llx..4G",
+					"acpi: virtio[%zu] at %#" PRIx64 " (+%#" PRIx64
+					") is outside the MMIO hole %#llx..4G",
 					i, d->base, size, SD_MMIO_HOLE_START);
 		if (overlaps(d->base, size, SD_ACPI_IOAPIC_GPA, 0x1000) ||
 		    overlaps(d->base, size, SD_ACPI_LAPIC_GPA, 0x1000))
-			return volt_err(err, -ERANGE, "acpi: virtio[%zu] at %#" PRIx64 " overlaps an APIC", i, d->base);
+			return volt_err(err, -ERANGE, "acpi: virtio[%zu] at %#" PRIx64 " overlaps an APIC", i,
+					d->base);
 		if (d->irq >= SD_ACPI_IOAPIC_PINS)
-			return volt_err(err, -ERANGE, "acpi: virtio[%zu].irq %u is not an IO APIC pin (0..%d)", i,
-					d->irq, SD_ACPI_IOAPIC_PINS - 1);
+			return volt_err(err, -ERANGE,
+					"acpi: virtio[%zu].irq %u is not an IO APIC pin (0..%d)", i, d->irq,
+					SD_ACPI_IOAPIC_PINS - 1);
 		for (size_t j = 0; j < i; j++) {
 			const struct sd_acpi_virtio *o = &cfg->virtio[j];
 			if (overlaps(d->base, size, o->base, o->size ? o->size : SD_ACPI_VIRTIO_SIZE))
@@ -127,8 +130,8 @@ static int dsdt_aml(struct sd_aml *a, const struct sd_acpi_cfg *cfg, struct volt
 		uint8_t rbuf[64];
 		struct sd_aml r;
 		sd_aml_init(&r, rbuf, sizeof(rbuf));
-		sd_res_memory32_fixed(&r, (uint32_t)d->base, (uint32_t)(d->size ? d->size : SD_ACPI_VIRTIO_SIZE),
-				      true);
+		sd_res_memory32_fixed(&r, (uint32_t)d->base,
+				      (uint32_t)(d->size ? d->size : SD_ACPI_VIRTIO_SIZE), true);
 		sd_res_interrupt(&r, SD_AML_IRQ_CONSUMER | (d->edge ? SD_AML_IRQ_EDGE : 0), d->irq);
 		sd_res_end(&r);
 		if (sd_aml_status(&r, err) < 0)

@@ -13,19 +13,19 @@
 #include "oci/error.h"
 #include "stardust/vmm/guest-mem.h"
 
-#define SD_ACPI_MAX_VIRTIO 64
-#define SD_ACPI_MAX_VCPUS 254
-#define SD_ACPI_IOAPIC_GPA 0xfec00000u
-#define SD_ACPI_LAPIC_GPA 0xfee00000u
-#define SD_ACPI_IOAPIC_PINS 24 /* KVM's in-kernel IO APIC */
-#define SD_ACPI_VIRTIO_SIZE 0x200
-#define SD_ACPI_OEM_ID "VOLT  "
+#define SD_ACPI_MAX_VIRTIO   64
+#define SD_ACPI_MAX_VCPUS    254
+#define SD_ACPI_IOAPIC_GPA   0xfec00000u
+#define SD_ACPI_LAPIC_GPA    0xfee00000u
+#define SD_ACPI_IOAPIC_PINS  24 /* KVM's in-kernel IO APIC */
+#define SD_ACPI_VIRTIO_SIZE  0x200
+#define SD_ACPI_OEM_ID	     "VOLT  "
 #define SD_ACPI_OEM_TABLE_ID "STARDUST"
 
 /* The guest writes (SLP_TYP << 2) | SLP_EN to the sleep control port to
  * power off: SLP_TYP is _S5's first value. */
 #define SD_ACPI_S5_SLP_TYP 5
-#define SD_ACPI_SLP_EN 0x20
+#define SD_ACPI_SLP_EN	   0x20
 
 struct sd_acpi_virtio {
 	uint64_t base;

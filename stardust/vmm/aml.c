@@ -3,23 +3,23 @@
 #include <errno.h>
 #include <string.h>
 
-#define ZERO_OP 0x00
-#define ONE_OP 0x01
-#define NAME_OP 0x08
-#define BYTE_PREFIX 0x0a
-#define WORD_PREFIX 0x0b
-#define DWORD_PREFIX 0x0c
-#define STRING_PREFIX 0x0d
-#define QWORD_PREFIX 0x0e
-#define SCOPE_OP 0x10
-#define BUFFER_OP 0x11
-#define PACKAGE_OP 0x12
-#define EXT_OP 0x5b
-#define DEVICE_OP 0x82 /* after EXT_OP */
-#define DUAL_NAME_PREFIX 0x2e
+#define ZERO_OP		  0x00
+#define ONE_OP		  0x01
+#define NAME_OP		  0x08
+#define BYTE_PREFIX	  0x0a
+#define WORD_PREFIX	  0x0b
+#define DWORD_PREFIX	  0x0c
+#define STRING_PREFIX	  0x0d
+#define QWORD_PREFIX	  0x0e
+#define SCOPE_OP	  0x10
+#define BUFFER_OP	  0x11
+#define PACKAGE_OP	  0x12
+#define EXT_OP		  0x5b
+#define DEVICE_OP	  0x82 /* after EXT_OP */
+#define DUAL_NAME_PREFIX  0x2e
 #define MULTI_NAME_PREFIX 0x2f
-#define ROOT_CHAR '\\'
-#define ONES_OP 0xff
+#define ROOT_CHAR	  '\\'
+#define ONES_OP		  0xff
 
 void sd_aml_init(struct sd_aml *a, uint8_t *buf, size_t cap)
 {

@@ -19,10 +19,10 @@ struct sd_aml {
 };
 
 /* Interrupt descriptor flags (Extended Interrupt Descriptor, byte 3). */
-#define SD_AML_IRQ_CONSUMER 0x01
-#define SD_AML_IRQ_EDGE 0x02 /* clear: level triggered */
+#define SD_AML_IRQ_CONSUMER   0x01
+#define SD_AML_IRQ_EDGE	      0x02 /* clear: level triggered */
 #define SD_AML_IRQ_ACTIVE_LOW 0x04
-#define SD_AML_IRQ_SHARED 0x08
+#define SD_AML_IRQ_SHARED     0x08
 
 void sd_aml_init(struct sd_aml *a, uint8_t *buf, size_t cap);
 int sd_aml_status(const struct sd_aml *a, struct volt_error *err);

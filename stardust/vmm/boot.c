@@ -56,10 +56,12 @@ int sd_bzimage_parse(const uint8_t *img, size_t size, struct sd_bzimage *out, st
 	if (get32(img + SD_BP_HEADER) != SD_HDRS_MAGIC)
 		return volt_err(err, -EINVAL, "bzImage: no \"HdrS\" magic at %#x", SD_BP_HEADER);
 	if (get16(img + SD_BP_BOOT_FLAG) != SD_BOOT_FLAG_MAGIC)
-		return volt_err(err, -EINVAL, "bzImage: boot_flag is %#x, not 0xaa55", get16(img + SD_BP_BOOT_FLAG));
+		return volt_err(err, -EINVAL, "bzImage: boot_flag is %#x, not 0xaa55",
+				get16(img + SD_BP_BOOT_FLAG));
 	out->version = get16(img + SD_BP_VERSION);
 	if (out->version < SD_BOOT_MIN_PROTOCOL)
-		return volt_err(err, -EINVAL, "bzImage: boot protocol %u.%02u is older than 2.12 (no 64-bit entry)",
+		return volt_err(err, -EINVAL,
+				"bzImage: boot protocol %u.%02u is older than 2.12 (no 64-bit entry)",
 				out->version >> 8, out->version & 0xff);
 	out->setup_sects = img[SD_BP_SETUP_SECTS];
 	out->loadflags = img[SD_BP_LOADFLAGS];
@@ -74,15 +76,18 @@ int sd_bzimage_parse(const uint8_t *img, size_t size, struct sd_bzimage *out, st
 	/* The header ends where the jump at 0x200 lands. */
 	out->hdr_end = (size_t)SD_BP_HEADER + img[SD_BP_JUMP + 1];
 	if (!(out->xloadflags & SD_XLF_KERNEL_64))
-		return volt_err(err, -EINVAL, "bzImage: xloadflags %#x lack XLF_KERNEL_64 (not a 64-bit kernel)",
+		return volt_err(err, -EINVAL,
+				"bzImage: xloadflags %#x lack XLF_KERNEL_64 (not a 64-bit kernel)",
 				out->xloadflags);
 	if (!(out->loadflags & SD_LOADFLAG_LOADED_HIGH))
-		return volt_err(err, -EINVAL, "bzImage: loadflags %#x lack LOADED_HIGH (zImage)", out->loadflags);
+		return volt_err(err, -EINVAL, "bzImage: loadflags %#x lack LOADED_HIGH (zImage)",
+				out->loadflags);
 	size_t sects = out->setup_sects ? out->setup_sects : 4;
 	out->pm_offset = (sects + 1) * 512;
 	if (out->pm_offset >= size)
-		return volt_err(err, -EINVAL, "bzImage: setup_sects %zu reach past the end of the %zu-byte file",
-				sects, size);
+		return volt_err(err, -EINVAL,
+				"bzImage: setup_sects %zu reach past the end of the %zu-byte file", sects,
+				size);
 	out->pm_size = size - out->pm_offset;
 	return 0;
 }
@@ -117,7 +122,8 @@ static int elf_check(const uint8_t *img, size_t size, const struct sd_guest_mem 
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset)
-			return volt_err(err, -EINVAL, "vmlinux: segment %zu's file range outside the file", i);
+			return volt_err(err, -EINVAL, "vmlinux: segment %zu's file range outside the file",
+					i);
 		if (ph.p_filesz > ph.p_memsz)
 			return volt_err(err, -EINVAL, "vmlinux: segment %zu has p_filesz > p_memsz", i);
 		if (ph.p_paddr < SD_KERNEL_MIN_GPA || !sd_gpa(m, ph.p_paddr, ph.p_memsz))
@@ -137,7 +143,8 @@ static int elf_check(const uint8_t *img, size_t size, const struct sd_guest_mem 
 	if (plan->hi == 0)
 		return volt_err(err, -EINVAL, "vmlinux: no PT_LOAD segment");
 	if (!entry_found)
-		return volt_err(err, -EINVAL, "vmlinux: entry %#" PRIx64 " is not in a loaded executable segment",
+		return volt_err(err, -EINVAL,
+				"vmlinux: entry %#" PRIx64 " is not in a loaded executable segment",
 				plan->entry);
 	return 0;
 }
@@ -207,7 +214,8 @@ int sd_boot_load(struct sd_guest_mem *m, const struct sd_boot_cfg *cfg, struct s
 		 * protected-mode kernel (code32_start, which we set). */
 		out->entry = SD_BZIMAGE_LOAD_GPA + 0x200;
 		if (!sd_gpa(m, SD_BZIMAGE_LOAD_GPA, bz.pm_size))
-			return volt_err(err, -ERANGE, "bzImage: %zu-byte kernel at %#llx is outside guest memory",
+			return volt_err(err, -ERANGE,
+					"bzImage: %zu-byte kernel at %#llx is outside guest memory",
 					bz.pm_size, SD_BZIMAGE_LOAD_GPA);
 		if (out->kernel_end > low_end)
 			return volt_err(err, -ERANGE,
@@ -218,15 +226,17 @@ int sd_boot_load(struct sd_guest_mem *m, const struct sd_boot_cfg *cfg, struct s
 		initrd_max = bz.initrd_addr_max;
 		break;
 	default:
-		return volt_err(err, -EINVAL, "kernel: neither an ELF vmlinux nor a bzImage (no \"HdrS\" at %#x)",
+		return volt_err(err, -EINVAL,
+				"kernel: neither an ELF vmlinux nor a bzImage (no \"HdrS\" at %#x)",
 				SD_BP_HEADER);
 	}
 
 	const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
 	size_t cmdline_len = strlen(cmdline);
 	if (cmdline_len > cmdline_max || cmdline_len + 1 > SD_CMDLINE_AREA)
-		return volt_err(err, -E2BIG, "cmdline: %zu bytes, the kernel accepts at most %" PRIu64, cmdline_len,
-				(uint64_t)(cmdline_max < SD_CMDLINE_AREA - 1 ? cmdline_max : SD_CMDLINE_AREA - 1));
+		return volt_err(
+		    err, -E2BIG, "cmdline: %zu bytes, the kernel accepts at most %" PRIu64, cmdline_len,
+		    (uint64_t)(cmdline_max < SD_CMDLINE_AREA - 1 ? cmdline_max : SD_CMDLINE_AREA - 1));
 	uint8_t *cmd_dst = sd_gpa(m, SD_CMDLINE_GPA, cmdline_len + 1);
 	uint8_t *zp = sd_gpa(m, SD_ZERO_PAGE_GPA, PAGE);
 	if (!cmd_dst || !zp)
@@ -245,8 +255,8 @@ int sd_boot_load(struct sd_guest_mem *m, const struct sd_boot_cfg *cfg, struct s
 					cfg->initrd_size, out->kernel_end, top);
 		initrd_gpa = (top - cfg->initrd_size) & ~(PAGE - 1);
 		if (!sd_gpa(m, initrd_gpa, cfg->initrd_size))
-			return volt_err(err, -ERANGE, "initrd: %#" PRIx64 " (+%zu) outside guest memory", initrd_gpa,
-					cfg->initrd_size);
+			return volt_err(err, -ERANGE, "initrd: %#" PRIx64 " (+%zu) outside guest memory",
+					initrd_gpa, cfg->initrd_size);
 	}
 
 	/* Everything checked: write. */

@@ -15,41 +15,41 @@
 
 /* Offsets in the zero page / in a bzImage's first sector (boot.rst,
  * zero-page.rst). */
-#define SD_BP_ACPI_RSDP_ADDR 0x070
+#define SD_BP_ACPI_RSDP_ADDR	0x070
 #define SD_BP_EXT_RAMDISK_IMAGE 0x0c0
-#define SD_BP_EXT_RAMDISK_SIZE 0x0c4
-#define SD_BP_EXT_CMD_LINE_PTR 0x0c8
-#define SD_BP_E820_ENTRIES 0x1e8
-#define SD_BP_SENTINEL 0x1ef
-#define SD_BP_SETUP_SECTS 0x1f1
-#define SD_BP_BOOT_FLAG 0x1fe
-#define SD_BP_JUMP 0x200
-#define SD_BP_HEADER 0x202
-#define SD_BP_VERSION 0x206
-#define SD_BP_TYPE_OF_LOADER 0x210
-#define SD_BP_LOADFLAGS 0x211
-#define SD_BP_CODE32_START 0x214
-#define SD_BP_RAMDISK_IMAGE 0x218
-#define SD_BP_RAMDISK_SIZE 0x21c
-#define SD_BP_CMD_LINE_PTR 0x228
-#define SD_BP_INITRD_ADDR_MAX 0x22c
-#define SD_BP_KERNEL_ALIGNMENT 0x230
-#define SD_BP_RELOCATABLE 0x234
-#define SD_BP_XLOADFLAGS 0x236
-#define SD_BP_CMDLINE_SIZE 0x238
-#define SD_BP_PREF_ADDRESS 0x258
-#define SD_BP_INIT_SIZE 0x260
-#define SD_BP_HDR_LIMIT 0x290 /* the setup header's room in the zero page ends here */
-#define SD_BP_E820_TABLE 0x2d0
+#define SD_BP_EXT_RAMDISK_SIZE	0x0c4
+#define SD_BP_EXT_CMD_LINE_PTR	0x0c8
+#define SD_BP_E820_ENTRIES	0x1e8
+#define SD_BP_SENTINEL		0x1ef
+#define SD_BP_SETUP_SECTS	0x1f1
+#define SD_BP_BOOT_FLAG		0x1fe
+#define SD_BP_JUMP		0x200
+#define SD_BP_HEADER		0x202
+#define SD_BP_VERSION		0x206
+#define SD_BP_TYPE_OF_LOADER	0x210
+#define SD_BP_LOADFLAGS		0x211
+#define SD_BP_CODE32_START	0x214
+#define SD_BP_RAMDISK_IMAGE	0x218
+#define SD_BP_RAMDISK_SIZE	0x21c
+#define SD_BP_CMD_LINE_PTR	0x228
+#define SD_BP_INITRD_ADDR_MAX	0x22c
+#define SD_BP_KERNEL_ALIGNMENT	0x230
+#define SD_BP_RELOCATABLE	0x234
+#define SD_BP_XLOADFLAGS	0x236
+#define SD_BP_CMDLINE_SIZE	0x238
+#define SD_BP_PREF_ADDRESS	0x258
+#define SD_BP_INIT_SIZE		0x260
+#define SD_BP_HDR_LIMIT		0x290 /* the setup header's room in the zero page ends here */
+#define SD_BP_E820_TABLE	0x2d0
 
-#define SD_HDRS_MAGIC 0x53726448u /* "HdrS" */
-#define SD_BOOT_FLAG_MAGIC 0xaa55
-#define SD_LOADFLAG_LOADED_HIGH 0x01
-#define SD_XLF_KERNEL_64 0x0001
-#define SD_BOOT_MIN_PROTOCOL 0x020c /* 2.12: the first with xloadflags / 64-bit entry */
-#define SD_BOOT_PROTOCOL 0x020f     /* what this loader fills for an ELF kernel */
-#define SD_LOADER_UNDEFINED 0xff
-#define SD_CMDLINE_MAX_DEFAULT 2047 /* COMMAND_LINE_SIZE - 1, when the image does not say */
+#define SD_HDRS_MAGIC		   0x53726448u /* "HdrS" */
+#define SD_BOOT_FLAG_MAGIC	   0xaa55
+#define SD_LOADFLAG_LOADED_HIGH	   0x01
+#define SD_XLF_KERNEL_64	   0x0001
+#define SD_BOOT_MIN_PROTOCOL	   0x020c /* 2.12: the first with xloadflags / 64-bit entry */
+#define SD_BOOT_PROTOCOL	   0x020f /* what this loader fills for an ELF kernel */
+#define SD_LOADER_UNDEFINED	   0xff
+#define SD_CMDLINE_MAX_DEFAULT	   2047 /* COMMAND_LINE_SIZE - 1, when the image does not say */
 #define SD_INITRD_ADDR_MAX_DEFAULT 0x7fffffffULL
 
 enum sd_kernel_kind {
@@ -71,7 +71,7 @@ struct sd_bzimage {
 	uint32_t cmdline_size;
 	uint64_t pref_address;
 	uint32_t init_size;
-	size_t hdr_end;   /* end of the setup header in the file */
+	size_t hdr_end;	  /* end of the setup header in the file */
 	size_t pm_offset; /* protected-mode kernel: file offset and size */
 	size_t pm_size;
 };
@@ -88,7 +88,7 @@ struct sd_boot_cfg {
 struct sd_boot_info {
 	enum sd_kernel_kind kind;
 	uint16_t protocol;     /* bzImage header version, or SD_BOOT_PROTOCOL for ELF */
-	uint64_t entry;        /* RIP of the 64-bit entry (startup_64) */
+	uint64_t entry;	       /* RIP of the 64-bit entry (startup_64) */
 	uint64_t zero_page;    /* RSI */
 	uint64_t kernel_start; /* the kernel's reservation, which the initrd avoids */
 	uint64_t kernel_end;

@@ -5,21 +5,21 @@
 #include <string.h>
 
 /* Leaf 1 ECX */
-#define ECX_DTES64 (1u << 2)
-#define ECX_MONITOR (1u << 3)
-#define ECX_DS_CPL (1u << 4)
-#define ECX_VMX (1u << 5)
-#define ECX_SMX (1u << 6)
-#define ECX_EST (1u << 7)
-#define ECX_TM2 (1u << 8)
-#define ECX_PDCM (1u << 15)
+#define ECX_DTES64     (1u << 2)
+#define ECX_MONITOR    (1u << 3)
+#define ECX_DS_CPL     (1u << 4)
+#define ECX_VMX	       (1u << 5)
+#define ECX_SMX	       (1u << 6)
+#define ECX_EST	       (1u << 7)
+#define ECX_TM2	       (1u << 8)
+#define ECX_PDCM       (1u << 15)
 #define ECX_HYPERVISOR (1u << 31)
 /* Leaf 1 EDX */
-#define EDX_DS (1u << 21)
+#define EDX_DS	 (1u << 21)
 #define EDX_ACPI (1u << 22)
-#define EDX_HTT (1u << 28)
-#define EDX_TM (1u << 29)
-#define EDX_PBE (1u << 31)
+#define EDX_HTT	 (1u << 28)
+#define EDX_TM	 (1u << 29)
+#define EDX_PBE	 (1u << 31)
 /* Leaf 6 EAX: the APIC timer keeps running in deep C-states */
 #define LEAF6_EAX_ARAT (1u << 2)
 /* Leaf 0x80000001 ECX */
@@ -82,8 +82,8 @@ int sd_cpuid_filter(struct kvm_cpuid_entry2 *tab, size_t *n, size_t cap, const s
 			continue;
 		switch (e.function) {
 		case 1:
-			e.ecx &= ~(ECX_DTES64 | ECX_MONITOR | ECX_DS_CPL | ECX_VMX | ECX_SMX | ECX_EST | ECX_TM2 |
-				   ECX_PDCM);
+			e.ecx &= ~(ECX_DTES64 | ECX_MONITOR | ECX_DS_CPL | ECX_VMX | ECX_SMX | ECX_EST |
+				   ECX_TM2 | ECX_PDCM);
 			e.ecx |= ECX_HYPERVISOR;
 			e.edx &= ~(EDX_DS | EDX_ACPI | EDX_TM | EDX_PBE);
 			/* EBX[31:24] initial APIC ID, [23:16] logical CPUs per package. */

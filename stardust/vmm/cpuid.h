@@ -14,21 +14,21 @@
 #include "oci/error.h"
 
 #define SD_CPUID_KVM_SIGNATURE 0x40000000u
-#define SD_CPUID_KVM_FEATURES 0x40000001u
+#define SD_CPUID_KVM_FEATURES  0x40000001u
 
 /* KVM paravirtual features (0x40000001 EAX) a guest may use here. */
-#define SD_KVM_FEATURE_CLOCKSOURCE (1u << 0)
-#define SD_KVM_FEATURE_NOP_IO_DELAY (1u << 1)
-#define SD_KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
-#define SD_KVM_FEATURE_PV_EOI (1u << 6)
-#define SD_KVM_FEATURE_PV_UNHALT (1u << 7)
+#define SD_KVM_FEATURE_CLOCKSOURCE	  (1u << 0)
+#define SD_KVM_FEATURE_NOP_IO_DELAY	  (1u << 1)
+#define SD_KVM_FEATURE_CLOCKSOURCE2	  (1u << 3)
+#define SD_KVM_FEATURE_PV_EOI		  (1u << 6)
+#define SD_KVM_FEATURE_PV_UNHALT	  (1u << 7)
 #define SD_KVM_FEATURE_CLOCKSOURCE_STABLE (1u << 24)
-#define SD_KVM_FEATURES_ALLOWED                                                                      \
-	(SD_KVM_FEATURE_CLOCKSOURCE | SD_KVM_FEATURE_NOP_IO_DELAY | SD_KVM_FEATURE_CLOCKSOURCE2 |    \
+#define SD_KVM_FEATURES_ALLOWED                                                                              \
+	(SD_KVM_FEATURE_CLOCKSOURCE | SD_KVM_FEATURE_NOP_IO_DELAY | SD_KVM_FEATURE_CLOCKSOURCE2 |            \
 	 SD_KVM_FEATURE_PV_EOI | SD_KVM_FEATURE_PV_UNHALT | SD_KVM_FEATURE_CLOCKSOURCE_STABLE)
 /* Used when the table has no 0x40000001: kvmclock exists on every KVM. */
-#define SD_KVM_FEATURES_DEFAULT                                                                      \
-	(SD_KVM_FEATURE_CLOCKSOURCE | SD_KVM_FEATURE_NOP_IO_DELAY | SD_KVM_FEATURE_CLOCKSOURCE2 |    \
+#define SD_KVM_FEATURES_DEFAULT                                                                              \
+	(SD_KVM_FEATURE_CLOCKSOURCE | SD_KVM_FEATURE_NOP_IO_DELAY | SD_KVM_FEATURE_CLOCKSOURCE2 |            \
 	 SD_KVM_FEATURE_CLOCKSOURCE_STABLE)
 
 struct sd_cpuid_cfg {

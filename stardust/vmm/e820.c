@@ -5,8 +5,8 @@
 
 #include "stardust/vmm/layout.h"
 
-static int add(struct sd_e820_entry *tab, size_t cap, size_t *n, uint64_t addr, uint64_t size,
-	       uint32_t type, struct volt_error *err)
+static int add(struct sd_e820_entry *tab, size_t cap, size_t *n, uint64_t addr, uint64_t size, uint32_t type,
+	       struct volt_error *err)
 {
 	if (size == 0)
 		return 0;
@@ -56,7 +56,8 @@ int sd_e820_for_mem(const struct sd_guest_mem *m, struct sd_e820_entry *tab, siz
 {
 	*n = 0;
 	if (m->n < 1 || m->n > 2 || m->r[0].gpa != 0 || m->r[0].size > SD_MMIO_HOLE_START)
-		return volt_err(err, -EINVAL, "e820: guest memory region 0 must start at 0 and end below %#llx",
+		return volt_err(err, -EINVAL,
+				"e820: guest memory region 0 must start at 0 and end below %#llx",
 				SD_MMIO_HOLE_START);
 	if (m->n == 2 && (m->r[0].size != SD_MMIO_HOLE_START || m->r[1].gpa != SD_HIGH_MEM_START))
 		return volt_err(err, -EINVAL,

@@ -9,9 +9,9 @@
 #include "oci/error.h"
 #include "stardust/vmm/guest-mem.h"
 
-#define SD_E820_RAM 1
+#define SD_E820_RAM	 1
 #define SD_E820_RESERVED 2
-#define SD_E820_ACPI 3
+#define SD_E820_ACPI	 3
 
 #define SD_E820_MAX 128 /* boot_params has room for 128 entries */
 

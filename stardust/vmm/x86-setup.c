@@ -29,16 +29,16 @@ void sd_x86_page_tables(uint8_t out[SD_PT_BYTES], uint64_t base_gpa)
 static struct kvm_segment flat(uint16_t sel, uint8_t type, uint8_t db, uint8_t l)
 {
 	return (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = sel,
-		.type = type,
-		.present = 1,
-		.dpl = 0,
-		.db = db,
-		.s = 1,
-		.l = l,
-		.g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = sel,
+	    .type = type,
+	    .present = 1,
+	    .dpl = 0,
+	    .db = db,
+	    .s = 1,
+	    .l = l,
+	    .g = 1,
 	};
 }
 
@@ -56,7 +56,7 @@ void sd_x86_entry_state(struct sd_x86_entry *e, uint64_t entry_rip, uint64_t zer
 	/* VM entry insists on a usable busy TSS in TR even though the guest
 	 * never switches tasks; type 0xb = 64-bit busy TSS. */
 	e->tr = (struct kvm_segment){
-		.base = 0, .limit = 0x67, .selector = SD_SEL_TSS, .type = 0xb, .present = 1, .s = 0};
+	    .base = 0, .limit = 0x67, .selector = SD_SEL_TSS, .type = 0xb, .present = 1, .s = 0};
 	e->ldt = (struct kvm_segment){.selector = 0, .type = 0x2, .present = 1, .limit = 0xffff};
 	e->gdt = (struct kvm_dtable){.base = SD_GDT_GPA, .limit = SD_GDT_ENTRIES * 8 - 1};
 	e->idt = (struct kvm_dtable){.base = SD_IDT_GPA, .limit = 7};
@@ -77,8 +77,8 @@ uint64_t sd_x86_gdt_entry(const struct kvm_segment *s)
 	 * 4 KiB units. */
 	uint64_t lim = s->g ? (uint64_t)s->limit >> 12 : s->limit;
 	uint64_t base = s->base;
-	uint64_t access = (uint64_t)(s->type & 0xf) | (uint64_t)(s->s & 1) << 4 | (uint64_t)(s->dpl & 3) << 5 |
-			  (uint64_t)(s->present & 1) << 7;
+	uint64_t access = (uint64_t)(s->type & 0xf) | (uint64_t)(s->s & 1) << 4 |
+			  (uint64_t)(s->dpl & 3) << 5 | (uint64_t)(s->present & 1) << 7;
 	uint64_t flags = (uint64_t)(s->avl & 1) | (uint64_t)(s->l & 1) << 1 | (uint64_t)(s->db & 1) << 2 |
 			 (uint64_t)(s->g & 1) << 3;
 	return (lim & 0xffff) | (base & 0xffffff) << 16 | access << 40 | ((lim >> 16) & 0xf) << 48 |
@@ -100,7 +100,8 @@ int sd_x86_setup_write(struct sd_guest_mem *m, const struct sd_x86_entry *e, str
 	uint8_t *gdt = sd_gpa(m, e->gdt.base, (uint64_t)e->gdt.limit + 1);
 	uint8_t *idt = sd_gpa(m, e->idt.base, (uint64_t)e->idt.limit + 1);
 	if (!pt || !gdt || !idt)
-		return volt_err(err, -EFAULT, "x86 setup: page tables %#llx, GDT %#llx or IDT %#llx outside guest memory",
+		return volt_err(err, -EFAULT,
+				"x86 setup: page tables %#llx, GDT %#llx or IDT %#llx outside guest memory",
 				(unsigned long long)e->cr3, (unsigned long long)e->gdt.base,
 				(unsigned long long)e->idt.base);
 	if ((uint64_t)e->gdt.limit + 1 != SD_GDT_ENTRIES * 8)

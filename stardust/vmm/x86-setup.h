@@ -12,28 +12,28 @@
 #include "stardust/vmm/guest-mem.h"
 
 /* The boot protocol wants __BOOT_CS = 0x10 and __BOOT_DS = 0x18. */
-#define SD_GDT_NULL 0
-#define SD_GDT_CODE 2
-#define SD_GDT_DATA 3
-#define SD_GDT_TSS 4 /* 16-byte system descriptor: slots 4 and 5 */
+#define SD_GDT_NULL    0
+#define SD_GDT_CODE    2
+#define SD_GDT_DATA    3
+#define SD_GDT_TSS     4 /* 16-byte system descriptor: slots 4 and 5 */
 #define SD_GDT_ENTRIES 6
-#define SD_SEL_CODE (SD_GDT_CODE * 8)
-#define SD_SEL_DATA (SD_GDT_DATA * 8)
-#define SD_SEL_TSS (SD_GDT_TSS * 8)
+#define SD_SEL_CODE    (SD_GDT_CODE * 8)
+#define SD_SEL_DATA    (SD_GDT_DATA * 8)
+#define SD_SEL_TSS     (SD_GDT_TSS * 8)
 
 /* PML4, PDPT and 4 page directories of 2 MiB pages: the first 4 GiB. */
-#define SD_PT_PAGES 6
-#define SD_PT_BYTES (SD_PT_PAGES * 4096)
+#define SD_PT_PAGES  6
+#define SD_PT_BYTES  (SD_PT_PAGES * 4096)
 #define SD_PT_MAPPED (4ULL << 30)
 
-#define SD_PTE_P (1ULL << 0)
+#define SD_PTE_P  (1ULL << 0)
 #define SD_PTE_RW (1ULL << 1)
 #define SD_PTE_PS (1ULL << 7)
 
-#define SD_CR0_PE (1ULL << 0)
-#define SD_CR0_ET (1ULL << 4)
-#define SD_CR0_PG (1ULL << 31)
-#define SD_CR4_PAE (1ULL << 5)
+#define SD_CR0_PE   (1ULL << 0)
+#define SD_CR0_ET   (1ULL << 4)
+#define SD_CR0_PG   (1ULL << 31)
+#define SD_CR4_PAE  (1ULL << 5)
 #define SD_EFER_LME (1ULL << 8)
 #define SD_EFER_LMA (1ULL << 10)
 

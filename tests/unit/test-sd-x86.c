@@ -56,11 +56,12 @@ static void test_entry_and_gdt(void)
 	check(e.cr4 == 0x20, "CR4 = PAE");
 	check(e.efer == 0x500, "EFER = LME|LMA");
 	check(e.cr3 == SD_PAGE_TABLES_GPA, "CR3 = page tables");
-	check(e.rip == 0x1000200 && e.rsi == SD_ZERO_PAGE_GPA && e.rflags == 2, "RIP entry, RSI zero page, RFLAGS 0x2");
+	check(e.rip == 0x1000200 && e.rsi == SD_ZERO_PAGE_GPA && e.rflags == 2,
+	      "RIP entry, RSI zero page, RFLAGS 0x2");
 	check(e.cs.selector == 0x10 && e.cs.l == 1 && e.cs.db == 0 && e.cs.type == 0xb && e.cs.present,
 	      "CS = __BOOT_CS 0x10, 64-bit code");
 	check(e.ds.selector == 0x18 && e.ss.selector == 0x18 && e.es.selector == 0x18 && e.ds.type == 3 &&
-		      e.ds.db == 1,
+		  e.ds.db == 1,
 	      "DS/ES/SS = __BOOT_DS 0x18, flat data");
 	check(e.tr.type == 0xb && e.tr.present && e.tr.s == 0, "TR is a busy 64-bit TSS");
 
@@ -92,10 +93,11 @@ static void test_entry_and_gdt(void)
 	s.apic_base = 0xfee00900;
 	sd_x86_apply(&e, &s, &r);
 	check(s.cs.selector == 0x10 && s.cr3 == e.cr3 && s.efer == e.efer && s.gdt.base == SD_GDT_GPA &&
-		      s.gdt.limit == 47,
+		  s.gdt.limit == 47,
 	      "apply: sregs carry the entry state");
 	check(s.apic_base == 0xfee00900, "apply: KVM's APIC base untouched");
-	check(r.rip == e.rip && r.rsi == e.rsi && r.rax == 0 && r.rflags == 2, "apply: regs set, others zero");
+	check(r.rip == e.rip && r.rsi == e.rsi && r.rax == 0 && r.rflags == 2,
+	      "apply: regs set, others zero");
 }
 
 static struct kvm_cpuid_entry2 leaf(uint32_t f, uint32_t idx, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
@@ -132,14 +134,17 @@ static void test_cpuid(void)
 	check(sd_cpuid_filter(t, &n, cap, &cfg, &err) == 0, "cpuid filter succeeds");
 	struct kvm_cpuid_entry2 *l1 = sd_cpuid_find(t, n, 1, 0);
 	check(l1 && (l1->ecx & (1u << 31)), "leaf 1 ECX[31] hypervisor bit set");
-	check(l1 && !(l1->ecx & (1u << 5)) && !(l1->ecx & (1u << 3)) && (l1->ecx & 1), "leaf 1: VMX and MONITOR hidden, SSE3 kept");
+	check(l1 && !(l1->ecx & (1u << 5)) && !(l1->ecx & (1u << 3)) && (l1->ecx & 1),
+	      "leaf 1: VMX and MONITOR hidden, SSE3 kept");
 	check(l1 && l1->ebx >> 24 == 1 && ((l1->ebx >> 16) & 0xff) == 2 && (l1->ebx & 0xffff) == 0x0800,
 	      "leaf 1 EBX: APIC ID 1, 2 logical CPUs, CLFLUSH size kept");
-	check(l1 && !(l1->edx & (1u << 22)) && (l1->edx & (1u << 28)), "leaf 1 EDX: ACPI thermal off, HTT on");
+	check(l1 && !(l1->edx & (1u << 22)) && (l1->edx & (1u << 28)),
+	      "leaf 1 EDX: ACPI thermal off, HTT on");
 	check(sd_cpuid_find(t, n, 0xa, 0) == NULL, "leaf 0xa (PMU) removed");
 	struct kvm_cpuid_entry2 *l6 = sd_cpuid_find(t, n, 6, 0);
 	check(l6 && l6->eax == 0x4 && l6->ecx == 0, "leaf 6: only ARAT left");
-	check(sd_cpuid_find(t, n, 0xb, 1) && sd_cpuid_find(t, n, 0xb, 1)->edx == 1 && sd_cpuid_find(t, n, 0xb, 0)->edx == 1,
+	check(sd_cpuid_find(t, n, 0xb, 1) && sd_cpuid_find(t, n, 0xb, 1)->edx == 1 &&
+		  sd_cpuid_find(t, n, 0xb, 0)->edx == 1,
 	      "leaf 0xb: x2APIC ID = vCPU index in every subleaf");
 	check(sd_cpuid_find(t, n, 0x40000003, 0) == NULL, "foreign hypervisor leaf removed");
 	struct kvm_cpuid_entry2 *sig = sd_cpuid_find(t, n, 0x40000000, 0);
@@ -162,16 +167,17 @@ static void test_cpuid(void)
 	t2[n2++] = leaf(1, 0, 0, 0, 0, 0);
 	t2[n2++] = leaf(0x40000001, 0, 0xffffffff, 0, 0, 1);
 	check(sd_cpuid_filter(t2, &n2, 4, &(struct sd_cpuid_cfg){.vcpu_index = 0, .n_vcpus = 1}, &err) == 0 &&
-		      n2 == 3,
+		  n2 == 3,
 	      "filter with KVM features present: signature appended");
 	feat = sd_cpuid_find(t2, n2, 0x40000001, 0);
-	check(feat && feat->eax == SD_KVM_FEATURES_ALLOWED && feat->edx == 0, "KVM features masked to the allow-list");
+	check(feat && feat->eax == SD_KVM_FEATURES_ALLOWED && feat->edx == 0,
+	      "KVM features masked to the allow-list");
 	check(!(sd_cpuid_find(t2, n2, 1, 0)->edx & (1u << 28)), "single vCPU: no HTT");
 
 	struct kvm_cpuid_entry2 t3[1] = {leaf(1, 0, 0, 0, 0, 0)};
 	size_t n3 = 1;
 	check(sd_cpuid_filter(t3, &n3, 1, &(struct sd_cpuid_cfg){.vcpu_index = 0, .n_vcpus = 1}, &err) < 0 &&
-		      strstr(err.msg, "no room"),
+		  strstr(err.msg, "no room"),
 	      "filter refuses a table without room for the KVM leaves");
 	n3 = 1;
 	check(sd_cpuid_filter(t3, &n3, 1, &(struct sd_cpuid_cfg){.vcpu_index = 2, .n_vcpus = 2}, &err) < 0,
