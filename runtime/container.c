@@ -272,6 +272,8 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	if (be->create(&bc, &pidfd, err) < 0)
 		goto fail;
 	st.pid_start = volt_proc_start_time(st.pid, NULL);
+	volt_debug(&ctx->log, "create %s: init pid %d, cgroup %s (%s), rootfs %s", o->id, st.pid, cg.path,
+		   cg.ops->name, rootfs);
 	if (volt_state_write(dirfd, &st, err) < 0)
 		goto fail_kill;
 	if (o->pid_file && volt_write_pid_file(o->pid_file, st.pid, err) < 0)
@@ -315,6 +317,7 @@ int volt_container_start(const struct volt_ctx *ctx, const char *id, struct volt
 	const struct volt_backend_ops *be = volt_backend_find(c.state.backend);
 	if (!be)
 		return volt_err(err, -EINVAL, "container \"%s\": unknown backend %s", id, c.state.backend);
+	volt_debug(&ctx->log, "start %s: releasing init %d", id, c.state.pid);
 	int r = be->start(ctx, &c, err);
 	c.state.started = true;
 	unlinkat(c.dirfd, VOLT_EXEC_SOCK, 0);
@@ -373,6 +376,7 @@ int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force
 	if ((s == VOLT_STATUS_RUNNING || s == VOLT_STATUS_PAUSED) && !force)
 		return volt_err(err, -EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
 				volt_status_name(s));
+	volt_debug(&ctx->log, "delete %s: status %s%s", id, volt_status_name(s), force ? ", forced" : "");
 	if (s != VOLT_STATUS_STOPPED) {
 		struct volt_error ignored;
 		signal_init(&c, SIGKILL, &ignored);

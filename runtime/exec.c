@@ -303,6 +303,7 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 		waitpid(pid, NULL, 0);
 		goto out;
 	}
+	volt_debug(&ctx->log, "exec %s: process %d (%s)", o->id, pid, cfg->process.args.v[0]);
 	*pid_out = pid;
 	*pidfd_out = pidfd;
 	pidfd = -1;

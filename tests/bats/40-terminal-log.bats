@@ -268,3 +268,13 @@ start_receiver() {
 	[[ "$output" == *"1 tty /dev/pts/0"* ]]
 	[[ "$output" == *"2 tty /dev/pts/0"* ]]
 }
+
+@test "--debug adds debug lines to the log; without it there are none" {
+	cfg_args /bin/true
+	run "$VOLT_RUN" --root "$ROOT" --debug --log "$TEST_TMP/debug.log" --log-format json run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.level == "debug") | .msg' "$TEST_TMP/debug.log" | grep -c "$ID")" -ge 3 ]
+	run "$VOLT_RUN" --root "$ROOT" --log "$TEST_TMP/quiet.log" --log-format json run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ ! -s "$TEST_TMP/quiet.log" ]
+}
