@@ -33,9 +33,9 @@ static inline void volt_closedirp(DIR **d)
 		closedir(*d);
 }
 
-#define _cleanup_free_ _cleanup_(volt_freep)
-#define _cleanup_close_ _cleanup_(volt_closep)
-#define _cleanup_fclose_ _cleanup_(volt_fclosep)
+#define _cleanup_free_	   _cleanup_(volt_freep)
+#define _cleanup_close_	   _cleanup_(volt_closep)
+#define _cleanup_fclose_   _cleanup_(volt_fclosep)
 #define _cleanup_closedir_ _cleanup_(volt_closedirp)
 
 /* Hand ownership out of a cleanup-guarded variable. */
@@ -45,11 +45,11 @@ static inline int volt_steal_fd(int *fd)
 	*fd = -1;
 	return r;
 }
-#define volt_steal_ptr(pp)                    \
-	({                                    \
-		__typeof__(*(pp)) _tmp = *(pp); \
-		*(pp) = NULL;                 \
-		_tmp;                         \
+#define volt_steal_ptr(pp)                                                                                   \
+	({                                                                                                   \
+		__typeof__(*(pp)) _tmp = *(pp);                                                              \
+		*(pp) = NULL;                                                                                \
+		_tmp;                                                                                        \
 	})
 
 #endif

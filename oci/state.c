@@ -131,7 +131,8 @@ int volt_state_write(int dirfd, const struct volt_state *s, struct volt_error *e
 	yajl_gen_get_buf(g, &buf, &len);
 
 	int r = 0;
-	_cleanup_close_ int fd = openat(dirfd, VOLT_STATE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	_cleanup_close_ int fd =
+	    openat(dirfd, VOLT_STATE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		r = volt_err(err, errno, "write state");
 	else if (write(fd, buf, len) != (ssize_t)len)

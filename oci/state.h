@@ -11,9 +11,9 @@
 #include "config.h"
 #include "error.h"
 
-#define VOLT_STATE_FILE "state.json"
+#define VOLT_STATE_FILE	 "state.json"
 #define VOLT_CONFIG_COPY "config.json"
-#define VOLT_EXEC_SOCK "exec.sock"
+#define VOLT_EXEC_SOCK	 "exec.sock"
 
 enum volt_status {
 	VOLT_STATUS_CREATING,
@@ -36,9 +36,9 @@ struct volt_state {
 	char *created; /* RFC 3339 */
 	char *owner;
 	struct oci_map annotations;
-	char *backend;     /* "native" */
+	char *backend;	   /* "native" */
 	char *cgroup_path; /* the container's cgroup, relative to each hierarchy root */
-	bool started;      /* `start` ran */
+	bool started;	   /* `start` ran */
 };
 
 void volt_state_release(struct volt_state *s);

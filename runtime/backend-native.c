@@ -78,7 +78,8 @@ static int drive_init(struct volt_backend_create *b, struct volt_ns_plan *ns, pi
 		if (m.type == VOLT_SYNC_READY)
 			return 0;
 		if (m.type != VOLT_SYNC_HOOKS)
-			return volt_err(err, -EPROTO, "sync with container init: unexpected message %u", m.type);
+			return volt_err(err, -EPROTO, "sync with container init: unexpected message %u",
+					m.type);
 		if (run_runtime_hooks(b, err) < 0) {
 			volt_sync_send(sync_fd, VOLT_SYNC_ERROR, 0, err);
 			return -1;
@@ -137,9 +138,9 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 
 	int pidfd = -1;
 	struct clone_args ca = {
-		.flags = (unsigned long long)ns.clone_flags | CLONE_PIDFD,
-		.pidfd = (unsigned long long)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = (unsigned long long)ns.clone_flags | CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
 	if (pid < 0)
@@ -147,18 +148,18 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 	if (pid == 0) {
 		close(sync_parent);
 		struct volt_init_args ia = {
-			.config = c,
-			.bundle = b->bundle,
-			.rootfs = b->rootfs,
-			.ns = &ns,
-			.state = b->state,
-			.sync_fd = sync_child,
-			.listen_fd = listen_fd,
-			.console_fd = console_fd,
-			.preserve_fds = b->opts->preserve_fds,
-			.no_pivot = b->opts->no_pivot,
-			.no_new_keyring = b->opts->no_new_keyring,
-			.seccomp = &sh,
+		    .config = c,
+		    .bundle = b->bundle,
+		    .rootfs = b->rootfs,
+		    .ns = &ns,
+		    .state = b->state,
+		    .sync_fd = sync_child,
+		    .listen_fd = listen_fd,
+		    .console_fd = console_fd,
+		    .preserve_fds = b->opts->preserve_fds,
+		    .no_pivot = b->opts->no_pivot,
+		    .no_new_keyring = b->opts->no_new_keyring,
+		    .seccomp = &sh,
 		};
 		volt_init_run(&ia);
 	}
@@ -207,9 +208,9 @@ static int native_start(const struct volt_ctx *ctx, struct volt_container *c, st
 }
 
 const struct volt_backend_ops volt_backend_native = {
-	.name = "native",
-	.create = native_create,
-	.start = native_start,
+    .name = "native",
+    .create = native_create,
+    .start = native_start,
 };
 
 const struct volt_backend_ops *volt_backend_find(const char *name)

@@ -13,7 +13,7 @@ struct volt_backend_create {
 	const struct oci_config *config;
 	const char *bundle; /* absolute */
 	const char *rootfs; /* absolute */
-	int dirfd;          /* the container's state dir */
+	int dirfd;	    /* the container's state dir */
 	struct volt_cgroup *cgroup;
 	struct volt_state *state; /* id, bundle, created...: pid and pid_start filled by create */
 };

@@ -13,8 +13,9 @@ static int parse_set(const struct oci_strv *v, const char *set, uint64_t *mask, 
 		const char *name = v->v[i];
 		/* libcap wants "cap_chown"; the spec says "CAP_CHOWN". */
 		if (strncasecmp(name, "CAP_", 4) != 0 || cap_from_name(name, &cap) < 0 || cap < 0 || cap > 63)
-			return volt_err(err, -EINVAL, "process.capabilities.%s[%zu]: unknown capability \"%s\"", set,
-					i, name);
+			return volt_err(err, -EINVAL,
+					"process.capabilities.%s[%zu]: unknown capability \"%s\"", set, i,
+					name);
 		*mask |= 1ULL << cap;
 	}
 	return 0;
@@ -44,7 +45,8 @@ int volt_caps_apply_bounding(const struct volt_caps *caps, struct volt_error *er
 			if (have != 1) {
 				char *n = cap_to_name(cap);
 				volt_err(err, EPERM,
-					 "process.capabilities: %s is not in the runtime's bounding set on this host",
+					 "process.capabilities: %s is not in the runtime's bounding set on "
+					 "this host",
 					 n ? n : "?");
 				cap_free(n);
 				return -1;
@@ -52,7 +54,8 @@ int volt_caps_apply_bounding(const struct volt_caps *caps, struct volt_error *er
 			continue;
 		}
 		if (have == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			return volt_err(err, errno, "process.capabilities: drop capability %d from bounding set", cap);
+			return volt_err(err, errno,
+					"process.capabilities: drop capability %d from bounding set", cap);
 	}
 	return 0;
 }
@@ -75,7 +78,8 @@ int volt_caps_set(const struct volt_caps *caps, struct volt_error *err)
 	if (!c)
 		return volt_err(err, errno, "process.capabilities");
 	int r = 0;
-	if (set_flag(c, CAP_EFFECTIVE, caps->effective) < 0 || set_flag(c, CAP_PERMITTED, caps->permitted) < 0 ||
+	if (set_flag(c, CAP_EFFECTIVE, caps->effective) < 0 ||
+	    set_flag(c, CAP_PERMITTED, caps->permitted) < 0 ||
 	    set_flag(c, CAP_INHERITABLE, caps->inheritable) < 0)
 		r = volt_err(err, errno, "process.capabilities");
 	else if (cap_set_proc(c) < 0)
@@ -106,10 +110,12 @@ int volt_caps_apply_sets(const struct volt_caps *caps, struct volt_error *err)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return volt_err(err, errno, "process.capabilities.ambient: clear");
 	for (int cap = 0; cap < 64; cap++) {
-		if (((caps->ambient >> cap) & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) {
+		if (((caps->ambient >> cap) & 1) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) {
 			char *n = cap_to_name(cap);
 			volt_err(err, errno,
-				 "process.capabilities.ambient: raise %s (it must also be permitted and inheritable)",
+				 "process.capabilities.ambient: raise %s (it must also be permitted and "
+				 "inheritable)",
 				 n ? n : "?");
 			cap_free(n);
 			return -1;

@@ -9,7 +9,8 @@
 #include "oci/cleanup.h"
 #include "terminal.h"
 
-int volt_console_setup(int console_fd, const struct oci_process *p, bool bind_dev_console, struct volt_error *err)
+int volt_console_setup(int console_fd, const struct oci_process *p, bool bind_dev_console,
+		       struct volt_error *err)
 {
 	if (console_fd < 0)
 		return volt_err(err, -EINVAL, "process.terminal: needs --console-socket");

@@ -10,6 +10,7 @@
 #include "oci/error.h"
 
 /* bind_dev_console: also bind the slave on /dev/console (the init does; exec does not). */
-int volt_console_setup(int console_fd, const struct oci_process *p, bool bind_dev_console, struct volt_error *err);
+int volt_console_setup(int console_fd, const struct oci_process *p, bool bind_dev_console,
+		       struct volt_error *err);
 
 #endif

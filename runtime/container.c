@@ -141,7 +141,8 @@ static int copy_config(const char *src, int dirfd, struct volt_error *err)
 	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return volt_err(err, errno, "%s", src);
-	_cleanup_close_ int out = openat(dirfd, VOLT_CONFIG_COPY, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	_cleanup_close_ int out =
+	    openat(dirfd, VOLT_CONFIG_COPY, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0)
 		return volt_err(err, errno, "save config");
 	struct stat st;
@@ -260,14 +261,14 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 		goto fail;
 
 	struct volt_backend_create bc = {
-		.ctx = ctx,
-		.opts = o,
-		.config = c,
-		.bundle = bundle,
-		.rootfs = rootfs,
-		.dirfd = dirfd,
-		.cgroup = &cg,
-		.state = &st,
+	    .ctx = ctx,
+	    .opts = o,
+	    .config = c,
+	    .bundle = bundle,
+	    .rootfs = rootfs,
+	    .dirfd = dirfd,
+	    .cgroup = &cg,
+	    .state = &st,
 	};
 	if (be->create(&bc, &pidfd, err) < 0)
 		goto fail;
@@ -332,7 +333,8 @@ int volt_container_start(const struct volt_ctx *ctx, const char *id, struct volt
 	if (load_config_copy(&c, &cfg, &werr) == 0 && cfg->hooks[OCI_HOOK_POSTSTART].n) {
 		_cleanup_free_ char *json = NULL;
 		if (volt_state_to_json(&c.state, VOLT_STATUS_RUNNING, false, &json, &werr) == 0)
-			volt_hooks_run_warn(&cfg->hooks[OCI_HOOK_POSTSTART], OCI_HOOK_POSTSTART, json, &ctx->log);
+			volt_hooks_run_warn(&cfg->hooks[OCI_HOOK_POSTSTART], OCI_HOOK_POSTSTART, json,
+					    &ctx->log);
 	}
 	return 0;
 }
@@ -393,7 +395,8 @@ int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force
 	if (have_cfg && cfg->hooks[OCI_HOOK_POSTSTOP].n) {
 		_cleanup_free_ char *json = NULL;
 		if (volt_state_to_json(&c.state, VOLT_STATUS_STOPPED, false, &json, &cerr) == 0)
-			volt_hooks_run_warn(&cfg->hooks[OCI_HOOK_POSTSTOP], OCI_HOOK_POSTSTOP, json, &ctx->log);
+			volt_hooks_run_warn(&cfg->hooks[OCI_HOOK_POSTSTOP], OCI_HOOK_POSTSTOP, json,
+					    &ctx->log);
 	}
 	return 0;
 }
@@ -406,8 +409,8 @@ int volt_container_pause(const struct volt_ctx *ctx, const char *id, bool pause,
 	enum volt_status s = volt_container_status(&c);
 	enum volt_status want = pause ? VOLT_STATUS_RUNNING : VOLT_STATUS_PAUSED;
 	if (s != want)
-		return volt_err(err, -EINVAL, "container \"%s\" is not %s (it is %s)", id, volt_status_name(want),
-				volt_status_name(s));
+		return volt_err(err, -EINVAL, "container \"%s\" is not %s (it is %s)", id,
+				volt_status_name(want), volt_status_name(s));
 	struct volt_cgroup cg;
 	if (volt_cgroup_open(&cg, ctx->cgroup_root, c.state.cgroup_path, err) < 0)
 		return -1;

@@ -12,7 +12,7 @@
 #include "oci/state.h"
 
 #define VOLT_DEFAULT_ROOT "/run/volt"
-#define VOLT_CGROUP_ROOT "/sys/fs/cgroup"
+#define VOLT_CGROUP_ROOT  "/sys/fs/cgroup"
 
 /* Global options of one invocation. */
 struct volt_ctx {
@@ -52,10 +52,11 @@ enum volt_status volt_container_status(const struct volt_container *c);
 
 /* create: leaves the init blocked until start; *pid gets its host pid and
  * *pidfd (if non-NULL) a pidfd of it. */
-int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_opts *o, pid_t *pid, int *pidfd,
-			  struct volt_error *err);
+int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_opts *o, pid_t *pid,
+			  int *pidfd, struct volt_error *err);
 int volt_container_start(const struct volt_ctx *ctx, const char *id, struct volt_error *err);
-int volt_container_kill(const struct volt_ctx *ctx, const char *id, int sig, bool all, struct volt_error *err);
+int volt_container_kill(const struct volt_ctx *ctx, const char *id, int sig, bool all,
+			struct volt_error *err);
 /* delete: force kills a running container; a missing one is ENOENT. */
 int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force, struct volt_error *err);
 

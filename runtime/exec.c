@@ -96,7 +96,8 @@ static int build_process(struct oci_config *cfg, const struct volt_exec_opts *o,
 			char *g = end + 1;
 			gid = strtoul(g, &end, 10);
 			if (end == g || *end)
-				return volt_err(err, -EINVAL, "--user %s: expected UID[:GID] (numbers)", o->user);
+				return volt_err(err, -EINVAL, "--user %s: expected UID[:GID] (numbers)",
+						o->user);
 		}
 		p->user.uid = (uint32_t)uid;
 		p->user.gid = (uint32_t)gid;
@@ -130,7 +131,7 @@ struct exec_child {
 
 /* The order that grants the rights to join the rest: user first. */
 static const enum oci_ns_type join_order[] = {OCI_NS_USER, OCI_NS_MOUNT, OCI_NS_NETWORK,
-					      OCI_NS_IPC,  OCI_NS_UTS,   OCI_NS_CGROUP};
+					      OCI_NS_IPC,  OCI_NS_UTS,	 OCI_NS_CGROUP};
 
 static int child_prepare(struct exec_child *x, char **path, struct volt_security *sec, struct volt_error *err)
 {
@@ -140,7 +141,8 @@ static int child_prepare(struct exec_child *x, char **path, struct volt_security
 	for (size_t i = 0; i < sizeof join_order / sizeof join_order[0]; i++) {
 		enum oci_ns_type t = join_order[i];
 		if (x->ns_fd[t] >= 0 && setns(x->ns_fd[t], oci_ns_clone_flag(t)) < 0)
-			return volt_err(err, errno, "exec: join the container's %s namespace", oci_ns_name(t));
+			return volt_err(err, errno, "exec: join the container's %s namespace",
+					oci_ns_name(t));
 	}
 	if (x->ns_fd[OCI_NS_USER] >= 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return volt_err(err, errno, "exec: become root in the user namespace");
@@ -231,7 +233,7 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 	if (volt_seccomp_host_prepare(ctx->root, c.dirfd, cfg, &sh, err) < 0)
 		return -1;
 	struct exec_child x = {
-		.cfg = cfg, .state = &c.state, .console_fd = -1, .preserve_fds = o->preserve_fds, .seccomp = &sh};
+	    .cfg = cfg, .state = &c.state, .console_fd = -1, .preserve_fds = o->preserve_fds, .seccomp = &sh};
 	if (open_namespaces(c.state.pid, x.ns_fd, err) < 0)
 		return -1;
 	int r = -1, pidfd = -1;
@@ -260,9 +262,9 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 		goto out;
 	}
 	struct clone_args ca = {
-		.flags = CLONE_PIDFD,
-		.pidfd = (unsigned long long)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
 	if (pid < 0) {

@@ -12,14 +12,14 @@
 struct volt_exec_opts {
 	const char *id;
 	const char *process_file; /* --process: a runtime-spec process JSON */
-	char **args;              /* else: the command (the config's process is the template) */
+	char **args;		  /* else: the command (the config's process is the template) */
 	size_t n_args;
 	bool tty;
 	const char *cwd;
 	char **env; /* K=V, added to (or replacing) the template's */
 	size_t n_env;
 	const char *user; /* "uid[:gid]" */
-	char **caps;      /* added to bounding, effective and permitted */
+	char **caps;	  /* added to bounding, effective and permitted */
 	size_t n_caps;
 	bool no_new_privs;
 	const char *pid_file;

@@ -26,7 +26,8 @@
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
 
-static int run_hooks(struct volt_init_args *a, enum oci_hook_kind k, enum volt_status st, struct volt_error *err)
+static int run_hooks(struct volt_init_args *a, enum oci_hook_kind k, enum volt_status st,
+		     struct volt_error *err)
 {
 	const struct oci_hook_list *l = &a->config->hooks[k];
 	if (l->n == 0)
@@ -63,15 +64,16 @@ static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_
 		if (setdomainname(c->domainname, strlen(c->domainname)) < 0)
 			return volt_err(err, errno, "domainname %s", c->domainname);
 	}
-	if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+	if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+	    errno != ENOSYS)
 		return volt_err(err, errno, "join a new session keyring");
 
 	struct volt_rootfs_opts ro = {
-		.rootfs = a->rootfs,
-		.bundle = a->bundle,
-		.no_pivot = a->no_pivot,
-		.has_new_userns = a->ns->new_ns[OCI_NS_USER],
-		.has_new_netns = a->ns->new_ns[OCI_NS_NETWORK],
+	    .rootfs = a->rootfs,
+	    .bundle = a->bundle,
+	    .no_pivot = a->no_pivot,
+	    .has_new_userns = a->ns->new_ns[OCI_NS_USER],
+	    .has_new_netns = a->ns->new_ns[OCI_NS_NETWORK],
 	};
 	if (volt_rootfs_prepare(c, &ro, err) < 0)
 		return -1;

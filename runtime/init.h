@@ -15,9 +15,9 @@ struct volt_init_args {
 	const char *rootfs;
 	struct volt_ns_plan *ns;
 	struct volt_state *state; /* pid filled from the GO message; for hook input */
-	int sync_fd;              /* seqpacket to the runtime */
-	int listen_fd;            /* exec.sock: `start` connects here */
-	int console_fd;           /* console socket or -1 */
+	int sync_fd;		  /* seqpacket to the runtime */
+	int listen_fd;		  /* exec.sock: `start` connects here */
+	int console_fd;		  /* console socket or -1 */
 	int preserve_fds;
 	bool no_pivot;
 	bool no_new_keyring;

@@ -316,10 +316,11 @@ static int mount_cgroup_v1(int rootfd, const char *where, const struct oci_confi
 			char bbuf[FDPATH_MAX];
 			if (r == 0)
 				r = bfd < 0 ? -1
-					    : mount(NULL, volt_fd_target(bfd, true, NULL, bbuf, sizeof bbuf), NULL,
-						    MS_BIND | MS_REMOUNT | flags, NULL);
+					    : mount(NULL, volt_fd_target(bfd, true, NULL, bbuf, sizeof bbuf),
+						    NULL, MS_BIND | MS_REMOUNT | flags, NULL);
 		} else {
-			r = v2 ? mount("cgroup2", t, "cgroup2", flags, NULL) : mount("cgroup", t, "cgroup", flags, opts);
+			r = v2 ? mount("cgroup2", t, "cgroup2", flags, NULL)
+			       : mount("cgroup", t, "cgroup", flags, opts);
 		}
 		if (r < 0)
 			return volt_err(err, errno, "%s: mount cgroup %s (%s)", where, name,

@@ -41,7 +41,8 @@ int volt_ns_plan_make(const struct oci_config *c, struct volt_ns_plan *p, struct
 	}
 	if (p->new_ns[OCI_NS_USER] && (c->linux.n_uid_mappings == 0 || c->linux.n_gid_mappings == 0)) {
 		volt_ns_plan_close(p);
-		return volt_err(err, -EINVAL, "linux.uidMappings: a new user namespace needs uid and gid mappings");
+		return volt_err(err, -EINVAL,
+				"linux.uidMappings: a new user namespace needs uid and gid mappings");
 	}
 	return 0;
 }
@@ -78,10 +79,12 @@ int volt_ns_prepare_parent(const struct oci_config *c, struct volt_ns_plan *p, s
 		int n = 0;
 		if (c->linux.time_monotonic.set)
 			n += snprintf(buf + n, sizeof buf - (size_t)n, "monotonic %lld %u\n",
-				      (long long)c->linux.time_monotonic.secs, c->linux.time_monotonic.nanosecs);
+				      (long long)c->linux.time_monotonic.secs,
+				      c->linux.time_monotonic.nanosecs);
 		if (c->linux.time_boottime.set)
-			n += snprintf(buf + n, sizeof buf - (size_t)n, "boottime %lld %u\n",
-				      (long long)c->linux.time_boottime.secs, c->linux.time_boottime.nanosecs);
+			n +=
+			    snprintf(buf + n, sizeof buf - (size_t)n, "boottime %lld %u\n",
+				     (long long)c->linux.time_boottime.secs, c->linux.time_boottime.nanosecs);
 		if (n > 0 && write_file("/proc/self/timens_offsets", buf, (size_t)n, err) < 0)
 			return volt_err_ctx(err, "linux.timeOffsets");
 	}
@@ -112,14 +115,15 @@ int volt_ns_write_idmaps(pid_t pid, const struct oci_config *c, struct volt_erro
 	if (write_map(pid, "uid_map", c->linux.uid_mappings, c->linux.n_uid_mappings, "linux.uidMappings",
 		      err) < 0)
 		return -1;
-	return write_map(pid, "gid_map", c->linux.gid_mappings, c->linux.n_gid_mappings, "linux.gidMappings", err);
+	return write_map(pid, "gid_map", c->linux.gid_mappings, c->linux.n_gid_mappings, "linux.gidMappings",
+			 err);
 }
 
 int volt_ns_enter_child(struct volt_ns_plan *p, struct volt_error *err)
 {
 	/* The user namespace first: it grants the rights to join the others. */
-	static const enum oci_ns_type order[] = {OCI_NS_USER, OCI_NS_MOUNT, OCI_NS_NETWORK, OCI_NS_IPC,
-						 OCI_NS_UTS,  OCI_NS_CGROUP};
+	static const enum oci_ns_type order[] = {OCI_NS_USER, OCI_NS_MOUNT, OCI_NS_NETWORK,
+						 OCI_NS_IPC,  OCI_NS_UTS,   OCI_NS_CGROUP};
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		enum oci_ns_type t = order[i];
 		if (p->join_fd[t] < 0)

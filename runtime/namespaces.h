@@ -11,9 +11,9 @@
 #include "oci/error.h"
 
 struct volt_ns_plan {
-	int clone_flags;             /* CLONE_NEW* passed to clone3 */
-	bool new_ns[OCI_NS__COUNT];  /* a new namespace of that type */
-	int join_fd[OCI_NS__COUNT];  /* fd of a namespace to join, -1 if none */
+	int clone_flags;	    /* CLONE_NEW* passed to clone3 */
+	bool new_ns[OCI_NS__COUNT]; /* a new namespace of that type */
+	int join_fd[OCI_NS__COUNT]; /* fd of a namespace to join, -1 if none */
 };
 
 /* Open the namespace paths and decide the clone flags. Errors name

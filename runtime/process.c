@@ -50,8 +50,8 @@ int volt_process_find_exec(const struct oci_process *p, char **path, struct volt
 	if (strchr(cmd, '/')) {
 		if (!is_executable_file(cmd, &why)) {
 			if (why == ENOENT)
-				return volt_err(err, -ENOENT, "exec: \"%s\": stat %s: no such file or directory", cmd,
-						cmd);
+				return volt_err(err, -ENOENT,
+						"exec: \"%s\": stat %s: no such file or directory", cmd, cmd);
 			return volt_err(err, why, "exec: \"%s\": permission denied", cmd);
 		}
 		*path = strdup(cmd);
@@ -89,11 +89,12 @@ static int apply_rlimits(const struct oci_process *p, struct volt_error *err)
 			struct rlimit cur;
 			getrlimit(r->resource, &cur);
 			if (errno == EPERM && r->hard > cur.rlim_max)
-				return volt_err(err, EPERM,
-						"process.rlimits[%zu] %s: hard limit %llu is above this host's %llu "
-						"and raising it needs CAP_SYS_RESOURCE",
-						i, r->type, (unsigned long long)r->hard,
-						(unsigned long long)cur.rlim_max);
+				return volt_err(
+				    err, EPERM,
+				    "process.rlimits[%zu] %s: hard limit %llu is above this host's %llu "
+				    "and raising it needs CAP_SYS_RESOURCE",
+				    i, r->type, (unsigned long long)r->hard,
+				    (unsigned long long)cur.rlim_max);
 			return volt_err(err, errno, "process.rlimits[%zu] %s", i, r->type);
 		}
 	}
@@ -186,7 +187,8 @@ int volt_process_exec(const struct oci_process *p, const char *path, struct volt
 	execve(path, p->args.v, p->env.n ? p->env.v : empty);
 	int e = errno;
 	if (e == ENOENT)
-		return volt_err(err, e, "exec: \"%s\": stat %s: no such file or directory", p->args.v[0], path);
+		return volt_err(err, e, "exec: \"%s\": stat %s: no such file or directory", p->args.v[0],
+				path);
 	if (e == EACCES)
 		return volt_err(err, e, "exec: \"%s\": permission denied", p->args.v[0]);
 	return volt_err(err, e, "exec: \"%s\"", p->args.v[0]);

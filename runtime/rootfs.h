@@ -11,11 +11,11 @@
 #include "oci/error.h"
 
 struct volt_rootfs_opts {
-	const char *rootfs;     /* absolute host path of the rootfs directory */
-	const char *bundle;     /* absolute bundle path (bind sources relative to it) */
-	bool no_pivot;          /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
-	bool has_new_userns;    /* a user namespace was created: no mknod, bind devices */
-	bool has_new_netns;     /* sysfs may be mounted fresh only with its own netns */
+	const char *rootfs;	 /* absolute host path of the rootfs directory */
+	const char *bundle;	 /* absolute bundle path (bind sources relative to it) */
+	bool no_pivot;		 /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	bool has_new_userns;	 /* a user namespace was created: no mknod, bind devices */
+	bool has_new_netns;	 /* sysfs may be mounted fresh only with its own netns */
 	const char *console_pts; /* path of the pty slave to bind on /dev/console, or NULL */
 };
 
@@ -30,7 +30,8 @@ int volt_rootfs_pivot(const struct oci_config *c, const struct volt_rootfs_opts 
 
 /* After pivot_root: linux.sysctl, maskedPaths, readonlyPaths, root.readonly
  * (remount "/" read-only), and the rootfsPropagation of "/" itself. */
-int volt_rootfs_finalize(const struct oci_config *c, const struct volt_rootfs_opts *o, struct volt_error *err);
+int volt_rootfs_finalize(const struct oci_config *c, const struct volt_rootfs_opts *o,
+			 struct volt_error *err);
 
 /* Open path (absolute, as seen in the container) inside the root dir fd,
  * never leaving it. flags as for openat2 (O_PATH etc.). */

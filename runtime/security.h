@@ -23,10 +23,10 @@ struct volt_security {
 	/* linux.seccomp compiled (or a named profile's). len == 0: none. */
 	struct sock_fprog filter;
 	unsigned int filter_flags; /* SECCOMP_FILTER_FLAG_* from linux.seccomp.flags */
-	bool notify;               /* the filter has SCMP_ACT_NOTIFY rules: send the listener fd */
+	bool notify;		   /* the filter has SCMP_ACT_NOTIFY rules: send the listener fd */
 	char *listener_path;
 	char *listener_metadata;
-	int audit_fd; /* audit mode: where the audit agent receives the listener fd, -1 if none */
+	int audit_fd;	 /* audit mode: where the audit agent receives the listener fd, -1 if none */
 	int landlock_fd; /* a prepared Landlock ruleset, -1 if none */
 };
 

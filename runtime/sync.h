@@ -9,11 +9,11 @@
 #include "oci/error.h"
 
 enum volt_sync_type {
-	VOLT_SYNC_GO = 1,         /* runtime -> init: maps written, cgroup joined; pid = host pid */
-	VOLT_SYNC_HOOKS,          /* init -> runtime: run prestart + createRuntime now */
-	VOLT_SYNC_HOOKS_DONE,     /* runtime -> init */
-	VOLT_SYNC_READY,          /* init -> runtime: blocked before the user process */
-	VOLT_SYNC_ERROR,          /* either way: msg says why */
+	VOLT_SYNC_GO = 1,     /* runtime -> init: maps written, cgroup joined; pid = host pid */
+	VOLT_SYNC_HOOKS,      /* init -> runtime: run prestart + createRuntime now */
+	VOLT_SYNC_HOOKS_DONE, /* runtime -> init */
+	VOLT_SYNC_READY,      /* init -> runtime: blocked before the user process */
+	VOLT_SYNC_ERROR,      /* either way: msg says why */
 };
 
 struct volt_sync_msg {

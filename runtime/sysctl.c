@@ -81,8 +81,8 @@ int volt_sysctl_apply(const struct oci_map *sysctl, struct volt_error *err)
 	return 0;
 }
 
-static const char *const ipc_sysctls[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-					  "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+static const char *const ipc_sysctls[] = {"kernel.msgmax", "kernel.msgmnb",	    "kernel.msgmni",
+					  "kernel.sem",	   "kernel.shmall",	    "kernel.shmmax",
 					  "kernel.shmmni", "kernel.shm_rmid_forced"};
 
 int volt_sysctl_check(const struct oci_map *sysctl, const bool has_ns[OCI_NS__COUNT], struct volt_error *err)
@@ -100,11 +100,14 @@ int volt_sysctl_check(const struct oci_map *sysctl, const bool has_ns[OCI_NS__CO
 			if (strcmp(k, ipc_sysctls[j]) == 0)
 				need = OCI_NS_IPC;
 		if (need == OCI_NS__COUNT)
-			return volt_err(err, -EPERM, "linux.sysctl.%s: not namespaced, setting it would change the host",
+			return volt_err(err, -EPERM,
+					"linux.sysctl.%s: not namespaced, setting it would change the host",
 					k);
 		if (!has_ns[need])
-			return volt_err(err, -EPERM, "linux.sysctl.%s: needs a %s namespace, the container shares the host's",
-					k, oci_ns_name(need));
+			return volt_err(
+			    err, -EPERM,
+			    "linux.sysctl.%s: needs a %s namespace, the container shares the host's", k,
+			    oci_ns_name(need));
 	}
 	return 0;
 }

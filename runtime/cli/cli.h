@@ -17,11 +17,11 @@ struct volt_command {
 	int (*run)(struct volt_ctx *ctx, int argc, char **argv);
 	const char *summary;
 	const char *usage; /* full --help text after the "Usage:" line */
-	bool sealed;       /* enters a container: run from a sealed copy of the binary */
+	bool sealed;	   /* enters a container: run from a sealed copy of the binary */
 };
 
 extern const struct volt_command cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete, cmd_list,
-	cmd_spec, cmd_features, cmd_ps, cmd_security, cmd_exec, cmd_pause, cmd_resume, cmd_update, cmd_events;
+    cmd_spec, cmd_features, cmd_ps, cmd_security, cmd_exec, cmd_pause, cmd_resume, cmd_update, cmd_events;
 
 /* `volt-run security SUB ...`: each subcommand in its own file. argv[0] is SUB. */
 int cli_security_log(struct volt_ctx *ctx, int argc, char **argv);
@@ -34,7 +34,7 @@ int cli_security_check(struct volt_ctx *ctx, int argc, char **argv);
 int cli_fail(const struct volt_ctx *ctx, const struct volt_error *err);
 /* Usage error: message, hint, returns 1. */
 int cli_usage_error(const struct volt_ctx *ctx, const struct volt_command *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Print the command's --help. Returns 0. */
 int cli_help(const struct volt_command *cmd);
 /* Exactly n positional arguments left after getopt, else a usage error. */
@@ -43,7 +43,8 @@ bool cli_want_args(const struct volt_ctx *ctx, const struct volt_command *cmd, i
 
 /* Commands whose only argument is an ID: *id set and 0, or 1 after
  * --help, or -1 after a reported usage error. */
-int cli_parse_id(struct volt_ctx *ctx, const struct volt_command *cmd, int argc, char **argv, const char **id);
+int cli_parse_id(struct volt_ctx *ctx, const struct volt_command *cmd, int argc, char **argv,
+		 const char **id);
 
 /* Shared by create and run: parse the create options. Returns -1 on a usage
  * error (already reported), 1 if --help was printed, else 0. */

@@ -8,17 +8,17 @@ int cli_parse_create(struct volt_ctx *ctx, const struct volt_command *cmd, int a
 		     struct volt_create_opts *o, bool *detach)
 {
 	static const struct option opts[] = {
-		{"bundle", required_argument, NULL, 'b'},
-		{"pid-file", required_argument, NULL, 'p'},
-		{"console-socket", required_argument, NULL, 'c'},
-		{"preserve-fds", required_argument, NULL, 'P'},
-		{"no-pivot", no_argument, NULL, 'n'},
-		{"no-new-keyring", no_argument, NULL, 'k'},
-		{"detach", no_argument, NULL, 'd'},
-		{"no-subreaper", no_argument, NULL, 'S'},
-		{"keep", no_argument, NULL, 'K'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"pid-file", required_argument, NULL, 'p'},
+	    {"console-socket", required_argument, NULL, 'c'},
+	    {"preserve-fds", required_argument, NULL, 'P'},
+	    {"no-pivot", no_argument, NULL, 'n'},
+	    {"no-new-keyring", no_argument, NULL, 'k'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"no-subreaper", no_argument, NULL, 'S'},
+	    {"keep", no_argument, NULL, 'K'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
 	o->console_fd = -1;
@@ -38,7 +38,9 @@ int cli_parse_create(struct volt_ctx *ctx, const struct volt_command *cmd, int a
 			char *end;
 			long n = strtol(optarg, &end, 10);
 			if (*end || n < 0 || n > 65536)
-				return cli_usage_error(ctx, cmd, "--preserve-fds: invalid number \"%s\"", optarg), -1;
+				return cli_usage_error(ctx, cmd, "--preserve-fds: invalid number \"%s\"",
+						       optarg),
+				       -1;
 			o->preserve_fds = (int)n;
 			break;
 		}
@@ -83,17 +85,17 @@ static int create_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_create = {
-	.name = "create",
-	.run = create_main,
-	.sealed = true,
-	.summary = "create a container from a bundle; its process waits for 'start'",
-	.usage = "create [options] ID\n\n"
-		 "Options:\n"
-		 "  -b, --bundle DIR         bundle directory holding config.json (default: current directory)\n"
-		 "  --pid-file FILE          write the container init's host pid to FILE\n"
-		 "  --console-socket PATH    AF_UNIX socket that receives the pty master (process.terminal)\n"
-		 "  --preserve-fds N         pass N extra fds (3 .. 3+N-1) to the container process\n"
-		 "  --no-pivot               use MS_MOVE + chroot instead of pivot_root (ramfs roots)\n"
-		 "  --no-new-keyring         keep the caller's session keyring\n"
-		 "  -h, --help               this help",
+    .name = "create",
+    .run = create_main,
+    .sealed = true,
+    .summary = "create a container from a bundle; its process waits for 'start'",
+    .usage = "create [options] ID\n\n"
+	     "Options:\n"
+	     "  -b, --bundle DIR         bundle directory holding config.json (default: current directory)\n"
+	     "  --pid-file FILE          write the container init's host pid to FILE\n"
+	     "  --console-socket PATH    AF_UNIX socket that receives the pty master (process.terminal)\n"
+	     "  --preserve-fds N         pass N extra fds (3 .. 3+N-1) to the container process\n"
+	     "  --no-pivot               use MS_MOVE + chroot instead of pivot_root (ramfs roots)\n"
+	     "  --no-new-keyring         keep the caller's session keyring\n"
+	     "  -h, --help               this help",
 };

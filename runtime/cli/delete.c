@@ -5,7 +5,7 @@
 static int delete_main(struct volt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	bool force = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -28,10 +28,10 @@ static int delete_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_delete = {
-	.name = "delete",
-	.run = delete_main,
-	.summary = "delete a stopped (or created) container and its cgroup",
-	.usage = "delete [--force] ID\n\n"
-		 "Options:\n"
-		 "  -f, --force  kill a running container first; a missing container is not an error",
+    .name = "delete",
+    .run = delete_main,
+    .summary = "delete a stopped (or created) container and its cgroup",
+    .usage = "delete [--force] ID\n\n"
+	     "Options:\n"
+	     "  -f, --force  kill a running container first; a missing container is not an error",
 };

@@ -13,21 +13,21 @@ enum { OPT_CONSOLE = 256, OPT_PID_FILE, OPT_NNP, OPT_PRESERVE, OPT_IGNORED };
 static int exec_main(struct volt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"process", required_argument, NULL, 'p'},
-		{"detach", no_argument, NULL, 'd'},
-		{"tty", no_argument, NULL, 't'},
-		{"cwd", required_argument, NULL, 'w'},
-		{"env", required_argument, NULL, 'e'},
-		{"user", required_argument, NULL, 'u'},
-		{"cap", required_argument, NULL, 'c'},
-		{"console-socket", required_argument, NULL, OPT_CONSOLE},
-		{"pid-file", required_argument, NULL, OPT_PID_FILE},
-		{"no-new-privs", no_argument, NULL, OPT_NNP},
-		{"preserve-fds", required_argument, NULL, OPT_PRESERVE},
-		{"process-label", required_argument, NULL, OPT_IGNORED},
-		{"apparmor", required_argument, NULL, OPT_IGNORED},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"process", required_argument, NULL, 'p'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"cwd", required_argument, NULL, 'w'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"cap", required_argument, NULL, 'c'},
+	    {"console-socket", required_argument, NULL, OPT_CONSOLE},
+	    {"pid-file", required_argument, NULL, OPT_PID_FILE},
+	    {"no-new-privs", no_argument, NULL, OPT_NNP},
+	    {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+	    {"process-label", required_argument, NULL, OPT_IGNORED},
+	    {"apparmor", required_argument, NULL, OPT_IGNORED},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct volt_exec_opts o = {.console_fd = -1};
 	bool detach = false;
@@ -74,7 +74,8 @@ static int exec_main(struct volt_ctx *ctx, int argc, char **argv)
 			char *end;
 			long n = strtol(optarg, &end, 10);
 			if (*end || n < 0 || n > 65536)
-				return cli_usage_error(ctx, &cmd_exec, "--preserve-fds: invalid number \"%s\"", optarg);
+				return cli_usage_error(ctx, &cmd_exec,
+						       "--preserve-fds: invalid number \"%s\"", optarg);
 			o.preserve_fds = (int)n;
 			break;
 		}
@@ -126,24 +127,24 @@ static int exec_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_exec = {
-	.name = "exec",
-	.run = exec_main,
-	.sealed = true,
-	.summary = "run a new process in a running container, with the same restrictions as its init",
-	.usage = "exec [options] ID [COMMAND [ARG...]]\n\n"
-		 "The new process joins every namespace and the cgroup of the container and gets its\n"
-		 "capabilities, seccomp filters, Landlock rules, rlimits and user from the container's config\n"
-		 "(or from --process), changed by the options below. Without --detach, exits with its status.\n"
-		 "Options:\n"
-		 "  -p, --process FILE       a runtime-spec process JSON instead of COMMAND\n"
-		 "  -d, --detach             return once the process runs\n"
-		 "  -t, --tty                give the process a pty (proxied, or sent to --console-socket)\n"
-		 "  --console-socket PATH    AF_UNIX socket that receives the pty master\n"
-		 "  -w, --cwd DIR            working directory inside the container\n"
-		 "  -e, --env KEY=VALUE      set an environment variable (repeatable)\n"
-		 "  -u, --user UID[:GID]     run as this uid and gid (numbers)\n"
-		 "  -c, --cap CAP            add a capability (repeatable)\n"
-		 "  --no-new-privs           set no_new_privs\n"
-		 "  --pid-file FILE          write the process's host pid to FILE\n"
-		 "  --preserve-fds N         pass N extra fds (3 .. 3+N-1)",
+    .name = "exec",
+    .run = exec_main,
+    .sealed = true,
+    .summary = "run a new process in a running container, with the same restrictions as its init",
+    .usage = "exec [options] ID [COMMAND [ARG...]]\n\n"
+	     "The new process joins every namespace and the cgroup of the container and gets its\n"
+	     "capabilities, seccomp filters, Landlock rules, rlimits and user from the container's config\n"
+	     "(or from --process), changed by the options below. Without --detach, exits with its status.\n"
+	     "Options:\n"
+	     "  -p, --process FILE       a runtime-spec process JSON instead of COMMAND\n"
+	     "  -d, --detach             return once the process runs\n"
+	     "  -t, --tty                give the process a pty (proxied, or sent to --console-socket)\n"
+	     "  --console-socket PATH    AF_UNIX socket that receives the pty master\n"
+	     "  -w, --cwd DIR            working directory inside the container\n"
+	     "  -e, --env KEY=VALUE      set an environment variable (repeatable)\n"
+	     "  -u, --user UID[:GID]     run as this uid and gid (numbers)\n"
+	     "  -c, --cap CAP            add a capability (repeatable)\n"
+	     "  --no-new-privs           set no_new_privs\n"
+	     "  --pid-file FILE          write the process's host pid to FILE\n"
+	     "  --preserve-fds N         pass N extra fds (3 .. 3+N-1)",
 };

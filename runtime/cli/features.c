@@ -36,16 +36,16 @@ static int features_main(struct volt_ctx *ctx, int argc, char **argv)
 {
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
 		return cli_help(&cmd_features);
-	static const char *const hooks[] = {"prestart",  "createRuntime", "createContainer", "startContainer",
-					    "poststart", "poststop",      NULL};
+	static const char *const hooks[] = {
+	    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL};
 	static const char *const mount_opts[] = {
-		"async",  "atime",   "bind",       "defaults",  "dev",        "diratime",    "dirsync",
-		"exec",   "mand",    "noatime",    "nodev",     "nodiratime", "noexec",      "nomand",
-		"norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount",
-		"ro",     "rprivate", "rshared",   "rslave",    "runbindable", "rw",         "shared",
-		"slave",  "strictatime", "suid",   "sync",      "unbindable", NULL};
-	static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts",
-						 NULL};
+	    "async",	  "atime",	   "bind",    "defaults", "dev",	 "diratime", "dirsync",
+	    "exec",	  "mand",	   "noatime", "nodev",	  "nodiratime",	 "noexec",   "nomand",
+	    "norelatime", "nostrictatime", "nosuid",  "private",  "rbind",	 "relatime", "remount",
+	    "ro",	  "rprivate",	   "rshared", "rslave",	  "runbindable", "rw",	     "shared",
+	    "slave",	  "strictatime",   "suid",    "sync",	  "unbindable",	 NULL};
+	static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network", "pid",
+						 "time",   "user", "uts",   NULL};
 	yajl_gen g = yajl_gen_alloc(NULL);
 	yajl_gen_config(g, yajl_gen_beautify, 1);
 	yajl_gen_config(g, yajl_gen_indent_string, "    ");
@@ -134,8 +134,8 @@ static int features_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_features = {
-	.name = "features",
-	.run = features_main,
-	.summary = "print the runtime-spec features document of this build",
-	.usage = "features",
+    .name = "features",
+    .run = features_main,
+    .summary = "print the runtime-spec features document of this build",
+    .usage = "features",
 };

@@ -6,7 +6,7 @@
 static int kill_main(struct volt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	bool all = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
@@ -29,11 +29,11 @@ static int kill_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_kill = {
-	.name = "kill",
-	.run = kill_main,
-	.summary = "send a signal to a container's init (or every process with --all)",
-	.usage = "kill [--all] ID [SIGNAL]\n\n"
-		 "SIGNAL is a number or a name (KILL, SIGKILL, SIGRTMIN+3); default SIGTERM.\n"
-		 "Options:\n"
-		 "  -a, --all    signal every process in the container's cgroup",
+    .name = "kill",
+    .run = kill_main,
+    .summary = "send a signal to a container's init (or every process with --all)",
+    .usage = "kill [--all] ID [SIGNAL]\n\n"
+	     "SIGNAL is a number or a name (KILL, SIGKILL, SIGRTMIN+3); default SIGTERM.\n"
+	     "Options:\n"
+	     "  -a, --all    signal every process in the container's cgroup",
 };

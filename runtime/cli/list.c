@@ -20,7 +20,8 @@ static int list_main(struct volt_ctx *ctx, int argc, char **argv)
 			if (strcmp(optarg, "json") == 0)
 				json = true;
 			else if (strcmp(optarg, "table") != 0)
-				return cli_usage_error(ctx, &cmd_list, "--format: table or json, not \"%s\"", optarg);
+				return cli_usage_error(ctx, &cmd_list, "--format: table or json, not \"%s\"",
+						       optarg);
 			break;
 		case 'q':
 			quiet = true;
@@ -35,7 +36,8 @@ static int list_main(struct volt_ctx *ctx, int argc, char **argv)
 		return 1;
 	_cleanup_closedir_ DIR *d = opendir(ctx->root);
 	if (!quiet && !json)
-		printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+		printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+		       "OWNER");
 	if (json)
 		fputs("[", stdout);
 	bool first = true;
@@ -57,8 +59,8 @@ static int list_main(struct volt_ctx *ctx, int argc, char **argv)
 			}
 		} else {
 			printf("%-20s %-8d %-10s %-40s %-32s %s\n", c.state.id,
-			       s == VOLT_STATUS_STOPPED ? 0 : c.state.pid, volt_status_name(s), c.state.bundle,
-			       c.state.created, c.state.owner);
+			       s == VOLT_STATUS_STOPPED ? 0 : c.state.pid, volt_status_name(s),
+			       c.state.bundle, c.state.created, c.state.owner);
 		}
 	}
 	if (json)
@@ -67,11 +69,11 @@ static int list_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_list = {
-	.name = "list",
-	.run = list_main,
-	.summary = "list the containers under the state root",
-	.usage = "list [--format table|json] [-q]\n\n"
-		 "Options:\n"
-		 "  -f, --format FMT   table (default) or json (an array of OCI states)\n"
-		 "  -q, --quiet        print only the ids",
+    .name = "list",
+    .run = list_main,
+    .summary = "list the containers under the state root",
+    .usage = "list [--format table|json] [-q]\n\n"
+	     "Options:\n"
+	     "  -f, --format FMT   table (default) or json (an array of OCI states)\n"
+	     "  -q, --quiet        print only the ids",
 };

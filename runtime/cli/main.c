@@ -11,8 +11,8 @@
 #include "runtime/sealed-exe.h"
 
 static const struct volt_command *const commands[] = {
-	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
-	&cmd_list,   &cmd_ps,    &cmd_spec, &cmd_features, &cmd_security, &cmd_pause, &cmd_resume, &cmd_update, &cmd_events,
+    &cmd_create, &cmd_start, &cmd_run,	    &cmd_exec,	   &cmd_state, &cmd_kill,   &cmd_delete, &cmd_list,
+    &cmd_ps,	 &cmd_spec,  &cmd_features, &cmd_security, &cmd_pause, &cmd_resume, &cmd_update, &cmd_events,
 };
 
 int cli_fail(const struct volt_ctx *ctx, const struct volt_error *err)
@@ -74,11 +74,10 @@ int cli_parse_id(struct volt_ctx *ctx, const struct volt_command *cmd, int argc,
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: volt-run [global options] COMMAND [options] [ARGS]\n\n"
-		"Volt's OCI runtime: runs containers from OCI bundles with namespaces, cgroups,\n"
-		"seccomp, capabilities and Landlock.\n\n"
-		"Commands:\n");
+	fprintf(f, "Usage: volt-run [global options] COMMAND [options] [ARGS]\n\n"
+		   "Volt's OCI runtime: runs containers from OCI bundles with namespaces, cgroups,\n"
+		   "seccomp, capabilities and Landlock.\n\n"
+		   "Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nGlobal options:\n"
@@ -99,17 +98,22 @@ static void version(void)
 int main(int argc, char **argv)
 {
 	struct volt_ctx ctx = {
-		.root = VOLT_DEFAULT_ROOT,
-		.cgroup_root = VOLT_CGROUP_ROOT,
-		.log = {.fd = -1},
+	    .root = VOLT_DEFAULT_ROOT,
+	    .cgroup_root = VOLT_CGROUP_ROOT,
+	    .log = {.fd = -1},
 	};
 	const char *log_path = NULL, *log_format = "text";
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'},  {"log", required_argument, NULL, 'l'},
-		{"log-format", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
-		{"systemd-cgroup", no_argument, NULL, 's'}, {"version", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},        {"rootless", required_argument, NULL, 'R'},
-		{"criu", required_argument, NULL, 'C'},  {NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, 'r'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"log-format", required_argument, NULL, 'f'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"systemd-cgroup", no_argument, NULL, 's'},
+	    {"version", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"rootless", required_argument, NULL, 'R'},
+	    {"criu", required_argument, NULL, 'C'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 	/* '+': stop at the command name; its options are its own. */

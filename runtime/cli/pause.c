@@ -14,8 +14,8 @@ static int pause_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_pause = {
-	.name = "pause",
-	.run = pause_main,
-	.summary = "suspend every process of a running container (cgroup freezer)",
-	.usage = "pause ID",
+    .name = "pause",
+    .run = pause_main,
+    .summary = "suspend every process of a running container (cgroup freezer)",
+    .usage = "pause ID",
 };

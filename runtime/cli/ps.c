@@ -28,7 +28,7 @@ static void print_cmdline(pid_t pid)
 static int ps_main(struct volt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	bool json = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
@@ -67,10 +67,10 @@ static int ps_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_ps = {
-	.name = "ps",
-	.run = ps_main,
-	.summary = "list the processes of a container",
-	.usage = "ps [--format table|json] ID\n\n"
-		 "Options:\n"
-		 "  -f, --format FMT   table (pid and command line) or json (an array of host pids)",
+    .name = "ps",
+    .run = ps_main,
+    .summary = "list the processes of a container",
+    .usage = "ps [--format table|json] ID\n\n"
+	     "Options:\n"
+	     "  -f, --format FMT   table (pid and command line) or json (an array of host pids)",
 };

@@ -14,8 +14,8 @@ static int resume_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_resume = {
-	.name = "resume",
-	.run = resume_main,
-	.summary = "resume every process of a paused container",
-	.usage = "resume ID",
+    .name = "resume",
+    .run = resume_main,
+    .summary = "resume every process of a paused container",
+    .usage = "resume ID",
 };

@@ -72,18 +72,18 @@ static int run_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_run = {
-	.name = "run",
-	.run = run_main,
-	.sealed = true,
-	.summary = "create and start a container, wait for it and delete it (or --detach)",
-	.usage = "run [options] ID\n\n"
-		 "Exits with the process's status (128+N when killed by signal N).\n"
-		 "Options:\n"
-		 "  -b, --bundle DIR         bundle directory (default: current directory)\n"
-		 "  -d, --detach             return once the process runs; do not wait or delete\n"
-		 "  --pid-file FILE          write the container init's host pid to FILE\n"
-		 "  --console-socket PATH    send the pty master there instead of proxying it\n"
-		 "  --preserve-fds N         pass N extra fds (3 .. 3+N-1) to the container process\n"
-		 "  --no-pivot               use MS_MOVE + chroot instead of pivot_root\n"
-		 "  --no-new-keyring         keep the caller's session keyring",
+    .name = "run",
+    .run = run_main,
+    .sealed = true,
+    .summary = "create and start a container, wait for it and delete it (or --detach)",
+    .usage = "run [options] ID\n\n"
+	     "Exits with the process's status (128+N when killed by signal N).\n"
+	     "Options:\n"
+	     "  -b, --bundle DIR         bundle directory (default: current directory)\n"
+	     "  -d, --detach             return once the process runs; do not wait or delete\n"
+	     "  --pid-file FILE          write the container init's host pid to FILE\n"
+	     "  --console-socket PATH    send the pty master there instead of proxying it\n"
+	     "  --preserve-fds N         pass N extra fds (3 .. 3+N-1) to the container process\n"
+	     "  --no-pivot               use MS_MOVE + chroot instead of pivot_root\n"
+	     "  --no-new-keyring         keep the caller's session keyring",
 };

@@ -30,27 +30,10 @@ static int print_json(const char *id, int score, const struct volt_findings *f)
 
 int cli_security_audit(struct volt_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	bool json = false;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0)
-				return cli_usage_error(ctx, &cmd_security,
-						       "--format: text or json, not \"%s\"", optarg);
-			break;
-		case 'h':
-			return cli_help(&cmd_security);
-		default:
-			return cli_usage_error(ctx, &cmd_security, "security audit: invalid option");
-		}
-	}
-	if (!cli_want_args(ctx, &cmd_security, argc, argv, 1, 1))
-		return 1;
+	bool json;
+	int r = cli_security_parse_format(ctx, "audit", argc, argv, 1, &json);
+	if (r)
+		return r < 0 ? 1 : 0;
 	const char *id = argv[optind];
 	struct volt_inspect in;
 	struct volt_error err = {0};

@@ -8,27 +8,10 @@
 
 int cli_security_check(struct volt_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	bool json = false;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0)
-				return cli_usage_error(ctx, &cmd_security,
-						       "--format: text or json, not \"%s\"", optarg);
-			break;
-		case 'h':
-			return cli_help(&cmd_security);
-		default:
-			return cli_usage_error(ctx, &cmd_security, "security check: invalid option");
-		}
-	}
-	if (!cli_want_args(ctx, &cmd_security, argc, argv, 0, 0))
-		return 1;
+	bool json;
+	int r = cli_security_parse_format(ctx, "check", argc, argv, 0, &json);
+	if (r)
+		return r < 0 ? 1 : 0;
 	struct volt_host_item items[VOLT_HOST_ITEMS];
 	size_t n;
 	volt_host_check(ctx->cgroup_root, items, &n);

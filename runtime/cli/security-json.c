@@ -1,3 +1,4 @@
+#include "cli.h"
 #include "security-json.h"
 
 #include <stdio.h>
@@ -88,4 +89,35 @@ void sj_csv(struct sj *j, const char *k, const char *csv)
 		p = *end ? end + 1 : end;
 	}
 	sj_arr_end(j);
+}
+
+int cli_security_parse_format(struct volt_ctx *ctx, const char *sub, int argc, char **argv, int nargs,
+			      bool *json)
+{
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	*json = false;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				*json = true;
+			else if (strcmp(optarg, "text") != 0 && strcmp(optarg, "table") != 0)
+				return cli_usage_error(ctx, &cmd_security,
+						       "security %s --format: text or json, not \"%s\"", sub,
+						       optarg),
+				       -1;
+			break;
+		case 'h':
+			return cli_help(&cmd_security), 1;
+		default:
+			return cli_usage_error(ctx, &cmd_security, "security %s: invalid option", sub), -1;
+		}
+	}
+	if (argc - optind != nargs)
+		return cli_usage_error(ctx, &cmd_security, "security %s: expected %s", sub,
+				       nargs ? "one container ID" : "no arguments"),
+		       -1;
+	return 0;
 }

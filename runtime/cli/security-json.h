@@ -30,4 +30,11 @@ void sj_arr_end(struct sj *j);
 /* "A,B,C" as an array of strings under k. */
 void sj_csv(struct sj *j, const char *k, const char *csv);
 
+/* The option parsing shared by `security audit|check|log`: [--format
+ * text|table|json] then exactly nargs arguments. 0: parsed (optind at the
+ * arguments), 1: --help printed, -1: usage error reported. */
+struct volt_ctx;
+int cli_security_parse_format(struct volt_ctx *ctx, const char *sub, int argc, char **argv, int nargs,
+			      bool *json);
+
 #endif

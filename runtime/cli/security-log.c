@@ -10,6 +10,7 @@
 #include "oci/cleanup.h"
 #include "runtime/seccomp-audit.h"
 #include "runtime/seccomp.h"
+#include "security-json.h"
 
 struct entry {
 	char *name;
@@ -70,20 +71,10 @@ static int count_lines(FILE *f, struct entry **out, size_t *n_out, struct volt_e
 
 int cli_security_log(struct volt_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	bool json = false;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
-		if (ch == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-			json = strcmp(optarg, "json") == 0;
-		else if (ch == 'h')
-			return cli_help(&cmd_security);
-		else
-			return cli_usage_error(ctx, &cmd_security, "security log: invalid option");
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(ctx, &cmd_security, "security log: expected one container ID");
+	bool json;
+	int r = cli_security_parse_format(ctx, "log", argc, argv, 1, &json);
+	if (r)
+		return r < 0 ? 1 : 0;
 	struct volt_error err = {0};
 	_cleanup_container_ struct volt_container c;
 	if (volt_container_open(ctx, argv[optind], &c, &err) < 0)

@@ -8,8 +8,8 @@ static const struct {
 	const char *name;
 	int (*run)(struct volt_ctx *ctx, int argc, char **argv);
 } subs[] = {
-	{"inspect", cli_security_inspect}, {"audit", cli_security_audit}, {"check", cli_security_check},
-	{"log", cli_security_log},         {"profile", cli_security_profile},
+    {"inspect", cli_security_inspect}, {"audit", cli_security_audit},	  {"check", cli_security_check},
+    {"log", cli_security_log},	       {"profile", cli_security_profile},
 };
 
 static int security_main(struct volt_ctx *ctx, int argc, char **argv)
@@ -26,17 +26,18 @@ static int security_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_security = {
-	.name = "security",
-	.run = security_main,
-	.summary = "inspect and audit a container's security layers, check the host, make profiles",
-	.usage = "security SUBCOMMAND ...\n\n"
-		 "Subcommands:\n"
-		 "  inspect ID [--seccomp|--landlock|--capabilities|--namespaces|--all] [--format json]\n"
-		 "                 what really applies to the container's init, read back from the kernel\n"
-		 "  audit ID       the weak spots of a workload, with a score\n"
-		 "  check          what this host offers: kernel, Landlock ABI, seccomp, user namespaces, cgroups, nftables\n"
-		 "  log ID         syscalls a container in audit mode (org.volt.seccomp.audit=true) needed\n"
-		 "  profile create NAME --allow-read PATHS --allow-write PATHS --allow-execute PATHS\n"
-		 "                 --deny-execute PATHS [--output FILE]\n"
-		 "                 write a Landlock profile JSON",
+    .name = "security",
+    .run = security_main,
+    .summary = "inspect and audit a container's security layers, check the host, make profiles",
+    .usage = "security SUBCOMMAND ...\n\n"
+	     "Subcommands:\n"
+	     "  inspect ID [--seccomp|--landlock|--capabilities|--namespaces|--all] [--format json]\n"
+	     "                 what really applies to the container's init, read back from the kernel\n"
+	     "  audit ID       the weak spots of a workload, with a score\n"
+	     "  check          what this host offers: kernel, Landlock ABI, seccomp, user namespaces, "
+	     "cgroups, nftables\n"
+	     "  log ID         syscalls a container in audit mode (org.volt.seccomp.audit=true) needed\n"
+	     "  profile create NAME --allow-read PATHS --allow-write PATHS --allow-execute PATHS\n"
+	     "                 --deny-execute PATHS [--output FILE]\n"
+	     "                 write a Landlock profile JSON",
 };

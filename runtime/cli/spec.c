@@ -51,11 +51,12 @@ static int spec_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_spec = {
-	.name = "spec",
-	.run = spec_main,
-	.summary = "write a default config.json into a bundle",
-	.usage = "spec [--bundle DIR] [--rootless]\n\n"
-		 "Options:\n"
-		 "  -b, --bundle DIR   where to write config.json (default: current directory); never overwrites\n"
-		 "  --rootless         a config for an unprivileged user: user namespace with its id mappings",
+    .name = "spec",
+    .run = spec_main,
+    .summary = "write a default config.json into a bundle",
+    .usage =
+	"spec [--bundle DIR] [--rootless]\n\n"
+	"Options:\n"
+	"  -b, --bundle DIR   where to write config.json (default: current directory); never overwrites\n"
+	"  --rootless         a config for an unprivileged user: user namespace with its id mappings",
 };

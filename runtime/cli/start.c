@@ -13,8 +13,8 @@ static int start_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_start = {
-	.name = "start",
-	.run = start_main,
-	.summary = "start the process of a created container",
-	.usage = "start ID",
+    .name = "start",
+    .run = start_main,
+    .summary = "start the process of a created container",
+    .usage = "start ID",
 };

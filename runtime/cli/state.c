@@ -22,8 +22,8 @@ static int state_main(struct volt_ctx *ctx, int argc, char **argv)
 }
 
 const struct volt_command cmd_state = {
-	.name = "state",
-	.run = state_main,
-	.summary = "print the state of a container as OCI state JSON",
-	.usage = "state ID",
+    .name = "state",
+    .run = state_main,
+    .summary = "print the state of a container as OCI state JSON",
+    .usage = "state ID",
 };

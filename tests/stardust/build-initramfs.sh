@@ -1,0 +1,311 @@
+#!/bin/bash
+# build-initramfs.sh [BUILD]: the boot artefacts of Stardust's end-to-end test,
+# cached in BUILD/stardust-e2e/ (BUILD defaults to build) and rebuilt only when
+# an input changes:
+#   vmlinux            Debian's kernel, uncompressed: it boots L1 (qemu TCG) and
+#                      L2 (stardust-vmm inside L1). Under emulation, letting a
+#                      bzImage decompress itself costs 6-12 s per boot.
+#   l1-initramfs.cpio  busybox, the kvm modules and an /init that loads them,
+#                      runs BUILD/sd-kvm-smoke and BUILD/stardust-vmm (each if
+#                      built) and prints STARDUST-E2E markers on the console.
+#   l2-initramfs.cpio  busybox and an /init that prints the L2 marker and
+#                      powers the guest off.
+#   kernel-version     the version the artefacts were made from.
+# Environment:
+#   STARDUST_E2E_KVER     kernel version (default: the newest /boot/vmlinuz-*
+#                         with a /lib/modules tree)
+#   STARDUST_L2_CMDLINE   L2 kernel command line (default below)
+#   STARDUST_VMM_ARGS     stardust-vmm's arguments in L1; @KERNEL@, @INITRD@,
+#                         @CMDLINE@ are substituted (default below)
+#   STARDUST_E2E_WITH_L2  1: put the L2 kernel and initramfs into L1 even when
+#                         stardust-vmm is not built (default: only with it)
+# The cpio archives are uncompressed: L1 unpacks them under TCG, where gunzip
+# of the L2 kernel would cost seconds; qemu copies raw bytes for free.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo"
+build=${1:-build}
+out="$build/stardust-e2e"
+mkdir -p "$out"
+
+die() {
+	echo "build-initramfs: $*" >&2
+	exit 1
+}
+note() { echo "build-initramfs: $*" >&2; }
+
+for tool in cpio xz busybox sha256sum od; do
+	command -v "$tool" >/dev/null || die "$tool not found (run: scripts/stardust-e2e-deps.sh)"
+done
+busybox=$(command -v busybox)
+# A dynamically linked busybox would find no libc in the initramfs.
+if ldd "$busybox" >/dev/null 2>&1; then
+	die "$busybox is not statically linked (install busybox-static)"
+fi
+
+# --- the kernel -------------------------------------------------------------
+kver=${STARDUST_E2E_KVER:-}
+if [ -z "$kver" ]; then
+	for img in $(ls -1v /boot/vmlinuz-* 2>/dev/null | tac); do
+		v=${img#/boot/vmlinuz-}
+		if [ -f "/lib/modules/$v/modules.dep" ]; then
+			kver=$v
+			break
+		fi
+	done
+fi
+[ -n "$kver" ] || die "no /boot/vmlinuz-* with a /lib/modules/<version>/modules.dep (install linux-image-amd64)"
+bzimage=/boot/vmlinuz-$kver
+moddir=/lib/modules/$kver
+[ -r "$bzimage" ] || die "$bzimage: not readable"
+[ -r "$moddir/modules.dep" ] || die "$moddir/modules.dep: missing"
+
+# Inputs are fingerprinted by path, size and mtime, plus this script: a
+# stamp file next to each artefact holds the fingerprint it was built from.
+fingerprint() {
+	{
+		sha256sum "$0"
+		local f
+		for f in "$@"; do
+			if [ -e "$f" ]; then
+				stat -L -c '%n %s %Y' "$f"
+			else
+				echo "$f absent"
+			fi
+		done
+		env | grep -E '^STARDUST_(L2_CMDLINE|VMM_ARGS|E2E_WITH_L2)=' | sort || true
+	} | sha256sum | cut -d' ' -f1
+}
+fresh() { # fresh ARTEFACT FINGERPRINT
+	[ -s "$1" ] && [ -f "$1.stamp" ] && [ "$(cat "$1.stamp")" = "$2" ]
+}
+
+u8() { od -An -t u1 -j "$2" -N 1 "$1" | tr -d ' '; }
+u32() { od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '; }
+
+# The compressed kernel inside a bzImage starts at payload_offset (setup
+# header, 0x248) within the protected-mode part, which follows the
+# (setup_sects + 1) sectors of real-mode setup; payload_length is at 0x24c.
+# Decompressing to the first stream end ignores the size trailer after it.
+extract_vmlinux() { # extract_vmlinux BZIMAGE OUT
+	local img=$1 dst=$2 sects off len magic
+	[ "$(od -An -c -j 0x202 -N 4 "$img" | tr -d ' ')" = HdrS ] || die "$img: not a bzImage (no HdrS)"
+	sects=$(u8 "$img" $((0x1f1)))
+	[ "$sects" -eq 0 ] && sects=4
+	off=$(((sects + 1) * 512 + $(u32 "$img" $((0x248)))))
+	len=$(u32 "$img" $((0x24c)))
+	magic=$(od -An -t x1 -j "$off" -N 6 "$img" | tr -d ' ')
+	local -a unpack
+	case "$magic" in
+	fd377a585a00) unpack=(xz -dc --single-stream) ;;
+	1f8b*) unpack=(gzip -dc) ;;
+	28b52ffd*) unpack=(zstd -dcq) ;;
+	*) die "$img: payload at $off has magic $magic; only xz, gzip and zstd are handled" ;;
+	esac
+	command -v "${unpack[0]}" >/dev/null || die "${unpack[0]} not found, needed for $img"
+	tail -c +$((off + 1)) "$img" | head -c "$len" | "${unpack[@]}" >"$dst.tmp" 2>"$dst.err" || true
+	[ "$(od -An -t x1 -N 4 "$dst.tmp" | tr -d ' ')" = 7f454c46 ] ||
+		die "$img: decompressing the payload ($magic at $off, $len bytes) gave no ELF: $(head -c 300 "$dst.err")"
+	rm -f "$dst.err"
+	mv "$dst.tmp" "$dst"
+}
+
+vmlinux="$out/vmlinux"
+fp=$(fingerprint "$bzimage")
+if ! fresh "$vmlinux" "$fp"; then
+	note "extracting $bzimage -> $vmlinux"
+	extract_vmlinux "$bzimage" "$vmlinux"
+	echo "$fp" >"$vmlinux.stamp"
+fi
+echo "$kver" >"$out/kernel-version"
+
+# --- common initramfs pieces ------------------------------------------------
+# A root with busybox and a link per applet, so /init needs no --install.
+busybox_root() { # busybox_root DIR
+	local d=$1 a
+	mkdir -p "$d"/{bin,sbin,dev,proc,sys,tmp,etc}
+	cp "$busybox" "$d/bin/busybox"
+	for a in $("$busybox" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$d/bin/$a"
+	done
+	# The kernel opens /dev/console for init before devtmpfs is mounted.
+	mknod -m 600 "$d/dev/console" c 5 1 2>/dev/null || true
+}
+
+make_cpio() { # make_cpio DIR OUT
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) >"$2.tmp"
+	mv "$2.tmp" "$2"
+}
+
+# --- L2 initramfs -----------------------------------------------------------
+# The marker goes to /dev/kmsg at KERN_CRIT, which `quiet` still prints and
+# which reaches the console through the kernel's own polled path (a serial
+# port without transmit interrupts truncates user-space writes), and to the
+# console directly for monitors whose console is a real device. poweroff -f
+# ends in ACPI S5 when the monitor provides the sleep port; a monitor without
+# ACPI sees a HLT that never returns, hence reboot -f as the fallback, which
+# a monitor sees as a triple fault or reset.
+l2_init='#!/bin/sh
+mount -t proc proc /proc
+mount -t devtmpfs dev /dev 2>/dev/null
+up=$(cut -d" " -f1 /proc/uptime)
+echo "<2>STARDUST-L2: hello from the guest (uptime ${up}s)" >/dev/kmsg
+echo "STARDUST-L2: hello from the guest (uptime ${up}s)" >/dev/console
+poweroff -f
+sleep 1
+reboot -f
+'
+l2="$out/l2-initramfs.cpio"
+fp=$(fingerprint "$busybox")-$(printf %s "$l2_init" | sha256sum | cut -c1-16)
+if ! fresh "$l2" "$fp"; then
+	note "building $l2"
+	root="$out/l2-root"
+	rm -rf "$root"
+	busybox_root "$root"
+	printf %s "$l2_init" >"$root/init"
+	chmod 755 "$root/init"
+	make_cpio "$root" "$l2"
+	rm -rf "$root"
+	echo "$fp" >"$l2.stamp"
+fi
+
+# --- L1 initramfs -----------------------------------------------------------
+# Modules in load order: each one's modules.dep line lists its dependencies
+# deepest last, so they load in reverse, before the module itself.
+declare -A dep_of=() seen=()
+while IFS= read -r line; do
+	path=${line%%:*}
+	name=$(basename "$path")
+	name=${name%%.ko*}
+	dep_of[${name//-/_}]=$line
+done <"$moddir/modules.dep"
+
+order=()
+add_module() { # add_module NAME
+	local n=${1//-/_} line deps i
+	[ -n "${seen[$n]:-}" ] && return 0
+	line=${dep_of[$n]:-}
+	[ -n "$line" ] || die "module $1 not in $moddir/modules.dep"
+	read -r -a deps <<<"${line#*:}"
+	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+		local d
+		d=$(basename "${deps[i]}")
+		add_module "${d%%.ko*}"
+	done
+	seen[$n]=1
+	order+=("${line%%:*}")
+}
+# ccp is a kvm_amd dependency in Debian's build (SEV); listed for kernels
+# where it is not, it then loads harmlessly on its own.
+for m in irqbypass kvm ccp kvm_amd; do
+	add_module "$m"
+done
+
+smoke="$build/sd-kvm-smoke"
+vmm="$build/stardust-vmm"
+with_l2=${STARDUST_E2E_WITH_L2:-0}
+[ -x "$vmm" ] && with_l2=1
+
+l2_cmdline=${STARDUST_L2_CMDLINE:-console=ttyS0 quiet panic=-1 nolapic initcall_blacklist=cmos_init pci=off io_delay=none 8250.nr_uarts=1 rdinit=/init}
+vmm_args=${STARDUST_VMM_ARGS:---kernel @KERNEL@ --initrd @INITRD@ --cmdline @CMDLINE@ --memory 256 --vcpus 1 --serial}
+
+# The L1 /init. Every step prints a marker the host parses; anything that
+# goes wrong prints the evidence (dmesg tail) before the power-off, since the
+# serial log is all the host gets back. Payloads run under timeout so a hung
+# guest still ends in a power-off with a verdict.
+l1_init='#!/bin/sh
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+m() { echo "STARDUST-E2E: $*"; }
+up() { cut -d" " -f1 /proc/uptime; }
+m "l1 init uptime=$(up) kernel=$(uname -r)"
+grep -qw svm /proc/cpuinfo || m "no svm flag in L1 cpuinfo"
+fail=0
+while read -r ko args; do
+	[ -n "$ko" ] || continue
+	if ! out=$(insmod "/lib/modules/$ko" $args 2>&1); then
+		m "insmod $ko failed: $out"
+		fail=1
+	fi
+done </etc/stardust-e2e/modules
+if [ -c /dev/kvm ]; then
+	m "kvm ok uptime=$(up) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null) npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)"
+else
+	m "kvm missing"
+	dmesg | grep -i -E "kvm|svm|ccp" | tail -n 20
+fi
+if [ -x /bin/sd-kvm-smoke ]; then
+	timeout -s KILL "$(cat /etc/stardust-e2e/smoke-timeout)" /bin/sd-kvm-smoke
+	m "smoke rc=$? uptime=$(up)"
+else
+	m "smoke absent"
+fi
+if [ -x /bin/stardust-vmm ]; then
+	set --
+	for a in $(cat /etc/stardust-e2e/vmm-args); do
+		[ "$a" = @CMDLINE@ ] && a=$(cat /etc/stardust-e2e/l2-cmdline)
+		set -- "$@" "$a"
+	done
+	m "l2 start uptime=$(up)"
+	timeout -s KILL "$(cat /etc/stardust-e2e/l2-timeout)" /bin/stardust-vmm "$@"
+	m "l2 rc=$? uptime=$(up)"
+else
+	m "l2 absent"
+fi
+m "done uptime=$(up)"
+poweroff -f
+'
+
+l1="$out/l1-initramfs.cpio"
+inputs=("$busybox" "$smoke" "$vmm")
+for p in "${order[@]}"; do
+	inputs+=("$moddir/$p")
+done
+[ "$with_l2" = 1 ] && inputs+=("$vmlinux" "$l2")
+fp=$(fingerprint "${inputs[@]}")-$(printf '%s|%s|%s|%s' "$l1_init" "$l2_cmdline" "$vmm_args" "$with_l2" | sha256sum | cut -c1-16)
+if ! fresh "$l1" "$fp"; then
+	note "building $l1 (kernel $kver, modules: ${order[*]##*/})"
+	root="$out/l1-root"
+	rm -rf "$root"
+	busybox_root "$root"
+	mkdir -p "$root/lib/modules" "$root/etc/stardust-e2e"
+	: >"$root/etc/stardust-e2e/modules"
+	for p in "${order[@]}"; do
+		ko=$(basename "$p")
+		# busybox insmod takes only plain .ko files.
+		case "$ko" in
+		*.ko.xz) xz -dc "$moddir/$p" >"$root/lib/modules/${ko%.xz}" ;;
+		*.ko.gz) gzip -dc "$moddir/$p" >"$root/lib/modules/${ko%.gz}" ;;
+		*.ko.zst) zstd -dcq "$moddir/$p" >"$root/lib/modules/${ko%.zst}" ;;
+		*.ko) cp "$moddir/$p" "$root/lib/modules/$ko" ;;
+		*) die "$p: unknown module format" ;;
+		esac
+		args=
+		case "$ko" in kvm-amd.ko* | kvm_amd.ko*) args="nested=1 npt=1" ;; esac
+		echo "${ko%.ko*}.ko $args" >>"$root/etc/stardust-e2e/modules"
+	done
+	echo "${STARDUST_SMOKE_TIMEOUT:-60}" >"$root/etc/stardust-e2e/smoke-timeout"
+	echo "${STARDUST_L2_TIMEOUT:-90}" >"$root/etc/stardust-e2e/l2-timeout"
+	[ -x "$smoke" ] && cp "$smoke" "$root/bin/sd-kvm-smoke"
+	if [ "$with_l2" = 1 ]; then
+		mkdir -p "$root/stardust"
+		cp "$vmlinux" "$root/stardust/vmlinux"
+		cp "$l2" "$root/stardust/l2-initramfs.cpio"
+		[ -x "$vmm" ] && cp "$vmm" "$root/bin/stardust-vmm"
+	fi
+	# /init splits the arguments on blanks and passes the command line
+	# (which has blanks) as the one argument that replaces @CMDLINE@.
+	args=${vmm_args//@KERNEL@//stardust/vmlinux}
+	args=${args//@INITRD@//stardust/l2-initramfs.cpio}
+	echo "$args" >"$root/etc/stardust-e2e/vmm-args"
+	echo "$l2_cmdline" >"$root/etc/stardust-e2e/l2-cmdline"
+	printf %s "$l1_init" >"$root/init"
+	chmod 755 "$root/init"
+	make_cpio "$root" "$l1"
+	rm -rf "$root"
+	echo "$fp" >"$l1.stamp"
+fi
+note "ready: $vmlinux $l1 (l2 payload: $([ "$with_l2" = 1 ] && echo yes || echo no))"
