@@ -176,7 +176,7 @@ fi
 declare -A dep_of=() seen=()
 while IFS= read -r line; do
 	path=${line%%:*}
-	name=$(basename "$path")
+	name=${path##*/}
 	name=${name%%.ko*}
 	dep_of[${name//-/_}]=$line
 done <"$moddir/modules.dep"
@@ -189,8 +189,7 @@ add_module() { # add_module NAME
 	[ -n "$line" ] || die "module $1 not in $moddir/modules.dep"
 	read -r -a deps <<<"${line#*:}"
 	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
-		local d
-		d=$(basename "${deps[i]}")
+		local d=${deps[i]##*/}
 		add_module "${d%%.ko*}"
 	done
 	seen[$n]=1
