@@ -27,6 +27,7 @@ struct sd_kvm {
 	int kvm_fd;
 	int vm_fd;
 	size_t run_size; /* KVM_GET_VCPU_MMAP_SIZE */
+	bool irqchip;	 /* KVM_CREATE_IRQCHIP done */
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, SD_KVM_CPUID_MAX entries of room */
 };
 
