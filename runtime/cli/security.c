@@ -29,17 +29,19 @@ const struct volt_command cmd_security = {
     .name = "security",
     .run = security_main,
     .summary = "inspect and audit a container's security layers, check the host, make profiles",
-    .usage = "security SUBCOMMAND ...\n\n"
-	     "Subcommands:\n"
-	     "  inspect ID [--seccomp|--landlock|--capabilities|--namespaces|--all] [--format json]\n"
-	     "                 what really applies to the container's init, read back from the kernel\n"
-	     "  audit ID [--format json]\n"
-		 "                 the weak spots of a workload, with a score\n"
-	     "  check          what this host offers: kernel, Landlock ABI, seccomp, user namespaces, "
-	     "cgroups, nftables\n"
-	     "  log ID [--format json]\n"
-		 "                 syscalls a container in audit mode (org.volt.seccomp.audit=true) needed\n"
-	     "  profile create NAME --allow-read PATHS --allow-write PATHS --allow-execute PATHS\n"
-	     "                 --deny-execute PATHS [--output FILE]\n"
-	     "                 write a Landlock profile JSON",
+    .usage =
+	"security SUBCOMMAND ...\n\n"
+	"Subcommands:\n"
+	"  inspect ID [--seccomp|--landlock|--capabilities|--namespaces|--all] [--format json]\n"
+	"                 what really applies to the container's init, read back from the kernel\n"
+	"  audit ID [--format json]\n"
+	"                 the weak spots of a workload, with a score\n"
+	"  check [--format json]\n"
+	"                 what this host offers: kernel, Landlock ABI, seccomp, user namespaces, cgroups,\n"
+	"                 nftables\n"
+	"  log ID [--format json]\n"
+	"                 syscalls a container in audit mode (org.volt.seccomp.audit=true) needed\n"
+	"  profile create NAME --allow-read PATHS --allow-write PATHS --allow-execute PATHS\n"
+	"                 --deny-execute PATHS [--output FILE]\n"
+	"                 write a Landlock profile JSON",
 };
