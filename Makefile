@@ -50,7 +50,12 @@ PROFILE_OBJ := $(BUILD)/obj/gen/profiles-embedded.o
 
 .PHONY: all deps deps-engines demo check test unit bats check-asan bench format install clean bundle
 
-all: $(BUILD)/volt-run $(BUILD)/volt-probe $(UNIT_BIN)
+# The Stardust monitor binary and its KVM smoke test (static, like volt-run:
+# the e2e test copies them into a bare initramfs).
+STARDUST_CLI := $(BUILD)/stardust-vmm
+SD_KVM_SMOKE := $(BUILD)/sd-kvm-smoke
+
+all: $(BUILD)/volt-run $(BUILD)/volt-probe $(UNIT_BIN) $(STARDUST_CLI) $(SD_KVM_SMOKE)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,6 +88,15 @@ $(BUILD)/volt-run: $(CLI_OBJ) $(LIBVOLT) $(LIBOCI)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
 
+$(STARDUST_CLI): $(BUILD)/obj/stardust/cli/stardust-vmm.o $(LIBSD) $(LIBVOLT) $(LIBOCI)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSD) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+
+$(SD_KVM_SMOKE): tests/stardust/kvm-smoke.c $(LIBSD) $(LIBVOLT) $(LIBOCI)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSD) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+
 # The static helper that tests run inside containers (no libc in the rootfs).
 $(BUILD)/volt-probe: tests/helpers/volt-probe.c
 	@mkdir -p $(dir $@)
@@ -99,6 +113,15 @@ deps:
 # podman, conmon, containerd for the end-to-end engine tests (make check).
 deps-engines:
 	./scripts/install-engine-deps.sh
+	./scripts/stardust-e2e-deps.sh
+
+# Stardust end to end: qemu TCG (SVM exposed) -> L1 with kvm_amd -> the
+# KVM smoke test and stardust-vmm booting L2 (tests/stardust/run-e2e.sh).
+.PHONY: stardust-e2e
+stardust-e2e:
+	./scripts/stardust-e2e-deps.sh
+	$(MAKE) all
+	./tests/stardust/run-e2e.sh $(BUILD)
 
 bundle: $(BUILD)/volt-probe
 	./scripts/make-bundle.sh $(BUILD)/bundle

@@ -1,7 +1,8 @@
 #!/bin/bash
 # run-all.sh [BUILD]: every test: the unit test binaries (one per
 # tests/unit/test-*.c, from BUILD/tests/), then the bats suite, then the engine
-# tests (podman and containerd driving volt-run, tests/engines/*.bats). The
+# tests (podman and containerd driving volt-run, tests/engines/*.bats), then
+# Stardust's end-to-end tests (tests/stardust/*.bats). The
 # last line is the one summary over all, "N passed, N failed" (plus ", N
 # skipped" when any were skipped); the exit status is non-zero if anything
 # failed.
@@ -74,9 +75,20 @@ if [ "$engines" != 0 ]; then
 	count_tap eng "$tmp/eng.tap" "$eng_rc" engines
 fi
 
-passed=$((unit_pass + bats_pass + eng_pass))
-failed=$((unit_fail + bats_fail + eng_fail))
-skipped=$((unit_skip + bats_skip + eng_skip))
+# Stardust end to end (tests/stardust/*.bats): boots a VM under qemu; skips
+# itself when qemu or the kernel is missing (scripts/stardust-e2e-deps.sh).
+# VOLT_STARDUST_TESTS=0 leaves it out.
+sd_pass=0 sd_fail=0 sd_skip=0
+if [ "${VOLT_STARDUST_TESTS:-1}" != 0 ]; then
+	echo "# ===== stardust tests"
+	sd_rc=0
+	VOLT_BUILD="$build" ./tests/run-bats.sh tests/stardust 2>&1 | tee "$tmp/sd.tap" || sd_rc=$?
+	count_tap sd "$tmp/sd.tap" "$sd_rc" stardust
+fi
+
+passed=$((unit_pass + bats_pass + eng_pass + sd_pass))
+failed=$((unit_fail + bats_fail + eng_fail + sd_fail))
+skipped=$((unit_skip + bats_skip + eng_skip + sd_skip))
 summary="$passed passed, $failed failed"
 if [ "$skipped" -gt 0 ]; then
 	summary+=", $skipped skipped"

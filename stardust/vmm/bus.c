@@ -18,7 +18,8 @@ int sd_bus_add(struct sd_bus *b, const char *name, uint64_t base, uint64_t len, 
 		return volt_err(err, -EINVAL, "%s bus: %s window %#" PRIx64 "+%#" PRIx64 " is empty or wraps",
 				b->name, name, base, len);
 	if (b->n >= SD_BUS_MAX)
-		return volt_err(err, -ENOSPC, "%s bus: no room for %s (%d devices)", b->name, name, SD_BUS_MAX);
+		return volt_err(err, -ENOSPC, "%s bus: no room for %s (%d devices)", b->name, name,
+				SD_BUS_MAX);
 	for (size_t i = 0; i < b->n; i++) {
 		const struct sd_bus_dev *o = &b->dev[i];
 		if (base < o->base + o->len && o->base < base + len)
@@ -28,7 +29,8 @@ int sd_bus_add(struct sd_bus *b, const char *name, uint64_t base, uint64_t len, 
 					b->name, name, base, len, o->name, o->base, o->len);
 	}
 	struct sd_bus_dev *d = &b->dev[b->n];
-	*d = (struct sd_bus_dev){.name = name, .base = base, .len = len, .read = rd, .write = wr, .opaque = opaque};
+	*d = (struct sd_bus_dev){
+	    .name = name, .base = base, .len = len, .read = rd, .write = wr, .opaque = opaque};
 	int r = pthread_mutex_init(&d->lock, NULL);
 	if (r != 0)
 		return volt_err(err, r, "%s bus: lock for %s", b->name, name);

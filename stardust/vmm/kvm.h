@@ -26,8 +26,8 @@
 struct sd_kvm {
 	int kvm_fd;
 	int vm_fd;
-	size_t run_size; /* KVM_GET_VCPU_MMAP_SIZE */
-	bool irqchip;	 /* KVM_CREATE_IRQCHIP done */
+	size_t run_size;	  /* KVM_GET_VCPU_MMAP_SIZE */
+	bool irqchip;		  /* KVM_CREATE_IRQCHIP done */
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, SD_KVM_CPUID_MAX entries of room */
 };
 
@@ -42,10 +42,11 @@ struct sd_kvm_vcpu {
  * monitor relies on, create the VM and read the supported CPUID. Every fd is
  * close-on-exec. */
 int sd_kvm_open(struct sd_kvm *k, const char *dev, struct volt_error *err);
-/* TSS and identity-map addresses, then the in-kernel PIC/IO APIC/LAPICs
- * (before any vCPU), and the PIT (guests booted with `nolapic` tick on it;
- * its speaker port 0x61 is answered in the kernel). */
-int sd_kvm_setup_x86(struct sd_kvm *k, bool pit, struct volt_error *err);
+/* TSS and identity-map addresses, then (irqchip) the in-kernel PIC/IO
+ * APIC/LAPICs, before any vCPU, and (pit, needs irqchip) the PIT: guests
+ * booted with `nolapic` tick on it; its speaker port 0x61 is answered in the
+ * kernel. Without an irqchip HLT exits to the monitor. */
+int sd_kvm_setup_x86(struct sd_kvm *k, bool irqchip, bool pit, struct volt_error *err);
 void sd_kvm_close(struct sd_kvm *k);
 
 /* Guest RAM laid out as guest-mem.h says: up to SD_MMIO_HOLE_START from 0,

@@ -46,7 +46,8 @@ static uint8_t msr(const struct sd_serial *s)
 		/* Loopback wires DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD: the
 		 * 8250 probe checks exactly this. */
 		uint8_t m = s->mcr;
-		return (uint8_t)(((m & 0x01) << 5) | ((m & 0x02) << 3) | ((m & 0x04) << 4) | ((m & 0x08) << 4));
+		return (uint8_t)(((m & 0x01) << 5) | ((m & 0x02) << 3) | ((m & 0x04) << 4) |
+				 ((m & 0x08) << 4));
 	}
 	return 0xb0; /* DCD, DSR, CTS: a cable is attached and ready */
 }

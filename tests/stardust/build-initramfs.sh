@@ -10,6 +10,8 @@
 #                      built) and prints STARDUST-E2E markers on the console.
 #   l2-initramfs.cpio  busybox and an /init that prints the L2 marker and
 #                      powers the guest off.
+#   l2-cmdline, vmm-args  the L2 command line and stardust-vmm's arguments,
+#                      for run-e2e.sh's direct mode.
 #   kernel-version     the version the artefacts were made from.
 # Environment:
 #   STARDUST_E2E_KVER     kernel version (default: the newest /boot/vmlinuz-*
@@ -19,6 +21,12 @@
 #                         @CMDLINE@ are substituted (default below)
 #   STARDUST_E2E_WITH_L2  1: put the L2 kernel and initramfs into L1 even when
 #                         stardust-vmm is not built (default: only with it)
+#   STARDUST_E2E_L2_QEMU  1: also boot L2 with qemu microvm on L1's /dev/kvm,
+#                         a reference for the L2 side (adds ~50 MB, ~10 s)
+#   STARDUST_L2_EXIT      poweroff (default) or reboot: how L2's init ends
+#   STARDUST_SMOKE_TIMEOUT, STARDUST_L2_TIMEOUT  per payload in L1 (60, 90 s)
+#   STARDUST_E2E_OVERLAY  a directory copied over the L1 root last (debugging:
+#                         extra tools, a stand-in monitor's dependencies)
 # The cpio archives are uncompressed: L1 unpacks them under TCG, where gunzip
 # of the L2 kernel would cost seconds; qemu copies raw bytes for free.
 set -euo pipefail
@@ -74,8 +82,16 @@ fingerprint() {
 				echo "$f absent"
 			fi
 		done
-		env | grep -E '^STARDUST_(L2_CMDLINE|VMM_ARGS|E2E_WITH_L2)=' | sort || true
 	} | sha256sum | cut -d' ' -f1
+}
+# What else shapes the L1 image: its settings and the overlay's files.
+l1_settings() {
+	{
+		env | grep -E '^STARDUST_(L2_CMDLINE|VMM_ARGS|E2E_WITH_L2|E2E_L2_QEMU|E2E_OVERLAY|SMOKE_TIMEOUT|L2_TIMEOUT)=' | sort || true
+		if [ -n "${STARDUST_E2E_OVERLAY:-}" ]; then
+			find "$STARDUST_E2E_OVERLAY" -printf '%P %s %T@\n' | LC_ALL=C sort
+		fi
+	} | sha256sum | cut -c1-16
 }
 fresh() { # fresh ARTEFACT FINGERPRINT
 	[ -s "$1" ] && [ -f "$1.stamp" ] && [ "$(cat "$1.stamp")" = "$2" ]
@@ -139,22 +155,29 @@ make_cpio() { # make_cpio DIR OUT
 }
 
 # --- L2 initramfs -----------------------------------------------------------
-# The marker goes to /dev/kmsg at KERN_CRIT, which `quiet` still prints and
-# which reaches the console through the kernel's own polled path (a serial
-# port without transmit interrupts truncates user-space writes), and to the
-# console directly for monitors whose console is a real device. poweroff -f
-# ends in ACPI S5 when the monitor provides the sleep port; a monitor without
-# ACPI sees a HLT that never returns, hence reboot -f as the fallback, which
-# a monitor sees as a triple fault or reset.
+# The marker goes to /dev/kmsg at KERN_CRIT, which `quiet` still prints on
+# the kernel console (console=ttyS0) through the kernel's own polled path.
+# Not written to /dev/console: a serial port that never raises its transmit
+# interrupt (nested, or a minimal monitor) keeps the writer's close() waiting
+# for the FIFO to drain, and the guest never gets to its exit.
+# Then the guest tells its monitor it is done (STARDUST_L2_EXIT):
+#   poweroff (default) `poweroff -f`: ACPI S5 through the FADT's sleep
+#            registers (stardust/vmm/acpi.h's sleep port; qemu microvm's
+#            GED); a monitor without them sees a HLT KVM keeps to itself.
+#   reboot   `reboot -f`: with no ACPI reset register and no i8042 the kernel
+#            ends in a triple fault (KVM_EXIT_SHUTDOWN), for a monitor
+#            without ACPI.
+l2_exit=${STARDUST_L2_EXIT:-poweroff}
+case $l2_exit in
+reboot | poweroff) ;;
+*) die "STARDUST_L2_EXIT=$l2_exit: expected reboot or poweroff" ;;
+esac
 l2_init='#!/bin/sh
 mount -t proc proc /proc
 mount -t devtmpfs dev /dev 2>/dev/null
 up=$(cut -d" " -f1 /proc/uptime)
 echo "<2>STARDUST-L2: hello from the guest (uptime ${up}s)" >/dev/kmsg
-echo "STARDUST-L2: hello from the guest (uptime ${up}s)" >/dev/console
-poweroff -f
-sleep 1
-reboot -f
+'"$l2_exit"' -f
 '
 l2="$out/l2-initramfs.cpio"
 fp=$(fingerprint "$busybox")-$(printf %s "$l2_init" | sha256sum | cut -c1-16)
@@ -203,18 +226,39 @@ done
 
 smoke="$build/sd-kvm-smoke"
 vmm="$build/stardust-vmm"
+qemu_l2=${STARDUST_E2E_L2_QEMU:-0}
 with_l2=${STARDUST_E2E_WITH_L2:-0}
-[ -x "$vmm" ] && with_l2=1
+{ [ -x "$vmm" ] || [ "$qemu_l2" = 1 ]; } && with_l2=1
 
-l2_cmdline=${STARDUST_L2_CMDLINE:-console=ttyS0 quiet panic=-1 nolapic initcall_blacklist=cmos_init pci=off io_delay=none 8250.nr_uarts=1 rdinit=/init}
-vmm_args=${STARDUST_VMM_ARGS:---kernel @KERNEL@ --initrd @INITRD@ --cmdline @CMDLINE@ --memory 256 --vcpus 1 --serial}
+# No nolapic: the monitor describes its local APICs in an MADT, and with
+# nolapic under qemu microvm the guest never got to its exit. A monitor
+# without MADT needs it back (docs/stardust.md).
+l2_cmdline=${STARDUST_L2_CMDLINE:-console=ttyS0 quiet panic=-1 initcall_blacklist=cmos_init pci=off io_delay=none 8250.nr_uarts=1 rdinit=/init}
+vmm_args=${STARDUST_VMM_ARGS:---kernel @KERNEL@ --initrd @INITRD@ --cmdline @CMDLINE@ --mem 256 --vcpus 1 --serial}
+# For run-e2e.sh's direct mode, which runs the same payloads on the host.
+echo "$l2_cmdline" >"$out/l2-cmdline"
+echo "$vmm_args" >"$out/vmm-args"
 
 # The L1 /init. Every step prints a marker the host parses; anything that
 # goes wrong prints the evidence (dmesg tail) before the power-off, since the
 # serial log is all the host gets back. Payloads run under timeout so a hung
-# guest still ends in a power-off with a verdict.
+# guest still ends in a power-off with a verdict. Payload NAME's markers:
+# "NAME start", "NAME rc=N" or "NAME absent"; the L2 marker between the
+# first two is that payload's guest.
 l1_init='#!/bin/sh
-export PATH=/bin:/sbin
+export PATH=/bin:/sbin:/usr/bin
+# The initramfs root (rootfs) cannot be pivot_root(2)ed away from, which a
+# jailed monitor does: move everything to a tmpfs root first, as a real
+# host has, and start over from there.
+if [ ! -e /.tmpfs-root ]; then
+	mkdir -p /newroot
+	mount -t tmpfs -o mode=755 root /newroot
+	for f in /*; do
+		[ "$f" = /newroot ] || cp -a "$f" /newroot/
+	done
+	: >/newroot/.tmpfs-root
+	exec switch_root /newroot /init
+fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -222,13 +266,9 @@ m() { echo "STARDUST-E2E: $*"; }
 up() { cut -d" " -f1 /proc/uptime; }
 m "l1 init uptime=$(up) kernel=$(uname -r)"
 grep -qw svm /proc/cpuinfo || m "no svm flag in L1 cpuinfo"
-fail=0
 while read -r ko args; do
 	[ -n "$ko" ] || continue
-	if ! out=$(insmod "/lib/modules/$ko" $args 2>&1); then
-		m "insmod $ko failed: $out"
-		fail=1
-	fi
+	out=$(insmod "/lib/modules/$ko" $args 2>&1) || m "insmod $ko failed: $out"
 done </etc/stardust-e2e/modules
 if [ -c /dev/kvm ]; then
 	m "kvm ok uptime=$(up) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null) npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)"
@@ -236,27 +276,49 @@ else
 	m "kvm missing"
 	dmesg | grep -i -E "kvm|svm|ccp" | tail -n 20
 fi
-if [ -x /bin/sd-kvm-smoke ]; then
-	timeout -s KILL "$(cat /etc/stardust-e2e/smoke-timeout)" /bin/sd-kvm-smoke
-	m "smoke rc=$? uptime=$(up)"
-else
-	m "smoke absent"
-fi
-if [ -x /bin/stardust-vmm ]; then
+# payload NAME BINARY ARGS...: @CMDLINE@ in ARGS becomes the L2 command
+# line as one argument (it has blanks).
+payload() {
+	name=$1 bin=$2
+	shift 2
+	if [ ! -x "$bin" ]; then
+		m "$name absent"
+		return
+	fi
+	args=$*
 	set --
-	for a in $(cat /etc/stardust-e2e/vmm-args); do
+	for a in $args; do
 		[ "$a" = @CMDLINE@ ] && a=$(cat /etc/stardust-e2e/l2-cmdline)
 		set -- "$@" "$a"
 	done
-	m "l2 start uptime=$(up)"
-	timeout -s KILL "$(cat /etc/stardust-e2e/l2-timeout)" /bin/stardust-vmm "$@"
-	m "l2 rc=$? uptime=$(up)"
-else
-	m "l2 absent"
-fi
+	m "$name start uptime=$(up)"
+	timeout -s KILL "$(cat /etc/stardust-e2e/timeout-$name)" "$bin" "$@"
+	m "$name rc=$? uptime=$(up)"
+}
+payload smoke /bin/sd-kvm-smoke
+payload qemu-l2 /bin/qemu-l2 $(cat /etc/stardust-e2e/qemu-args)
+payload l2 /bin/stardust-vmm $(cat /etc/stardust-e2e/vmm-args)
 m "done uptime=$(up)"
 poweroff -f
 '
+
+# The reference monitor (STARDUST_E2E_L2_QEMU=1): qemu microvm on L1's
+# /dev/kvm boots the same L2 kernel and initramfs, which checks the L2 side
+# independently of stardust-vmm (and is issue 5's bench baseline). It costs
+# ~50 MB of qemu and libraries in the L1 image and ~10 s.
+qemu_args="-accel kvm -cpu host -M microvm -m 256 -smp 1 -nodefaults -no-user-config -display none -no-reboot -serial stdio -kernel /stardust/vmlinux -initrd /stardust/l2-initramfs.cpio -append @CMDLINE@"
+add_qemu() { # add_qemu ROOT
+	local q lib
+	q=$(command -v qemu-system-x86_64) || die "STARDUST_E2E_L2_QEMU=1 needs qemu-system-x86_64"
+	mkdir -p "$1/usr/bin" "$1/usr/share/qemu"
+	cp "$q" "$1/usr/bin/qemu-system-x86_64"
+	for lib in $(ldd "$q" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$1$(dirname "$lib")"
+		cp -L "$lib" "$1$lib"
+	done
+	cp -L /usr/share/qemu/bios-microvm.bin "$1/usr/share/qemu/"
+	ln -sf ../usr/bin/qemu-system-x86_64 "$1/bin/qemu-l2"
+}
 
 l1="$out/l1-initramfs.cpio"
 inputs=("$busybox" "$smoke" "$vmm")
@@ -264,16 +326,18 @@ for p in "${order[@]}"; do
 	inputs+=("$moddir/$p")
 done
 [ "$with_l2" = 1 ] && inputs+=("$vmlinux" "$l2")
-fp=$(fingerprint "${inputs[@]}")-$(printf '%s|%s|%s|%s' "$l1_init" "$l2_cmdline" "$vmm_args" "$with_l2" | sha256sum | cut -c1-16)
+[ "$qemu_l2" = 1 ] && inputs+=("$(command -v qemu-system-x86_64 || echo qemu)")
+fp=$(fingerprint "${inputs[@]}")-$(l1_settings)-$(printf '%s|' "$l1_init" "$l2_cmdline" "$vmm_args" "$with_l2" "$qemu_l2" | sha256sum | cut -c1-16)
 if ! fresh "$l1" "$fp"; then
 	note "building $l1 (kernel $kver, modules: ${order[*]##*/})"
 	root="$out/l1-root"
 	rm -rf "$root"
 	busybox_root "$root"
-	mkdir -p "$root/lib/modules" "$root/etc/stardust-e2e"
-	: >"$root/etc/stardust-e2e/modules"
+	cfg="$root/etc/stardust-e2e"
+	mkdir -p "$root/lib/modules" "$cfg"
+	: >"$cfg/modules"
 	for p in "${order[@]}"; do
-		ko=$(basename "$p")
+		ko=${p##*/}
 		# busybox insmod takes only plain .ko files.
 		case "$ko" in
 		*.ko.xz) xz -dc "$moddir/$p" >"$root/lib/modules/${ko%.xz}" ;;
@@ -284,10 +348,11 @@ if ! fresh "$l1" "$fp"; then
 		esac
 		args=
 		case "$ko" in kvm-amd.ko* | kvm_amd.ko*) args="nested=1 npt=1" ;; esac
-		echo "${ko%.ko*}.ko $args" >>"$root/etc/stardust-e2e/modules"
+		echo "${ko%.ko*}.ko $args" >>"$cfg/modules"
 	done
-	echo "${STARDUST_SMOKE_TIMEOUT:-60}" >"$root/etc/stardust-e2e/smoke-timeout"
-	echo "${STARDUST_L2_TIMEOUT:-90}" >"$root/etc/stardust-e2e/l2-timeout"
+	echo "${STARDUST_SMOKE_TIMEOUT:-60}" >"$cfg/timeout-smoke"
+	echo "${STARDUST_L2_TIMEOUT:-90}" >"$cfg/timeout-l2"
+	echo "${STARDUST_L2_TIMEOUT:-90}" >"$cfg/timeout-qemu-l2"
 	[ -x "$smoke" ] && cp "$smoke" "$root/bin/sd-kvm-smoke"
 	if [ "$with_l2" = 1 ]; then
 		mkdir -p "$root/stardust"
@@ -295,16 +360,18 @@ if ! fresh "$l1" "$fp"; then
 		cp "$l2" "$root/stardust/l2-initramfs.cpio"
 		[ -x "$vmm" ] && cp "$vmm" "$root/bin/stardust-vmm"
 	fi
-	# /init splits the arguments on blanks and passes the command line
-	# (which has blanks) as the one argument that replaces @CMDLINE@.
+	[ "$qemu_l2" = 1 ] && add_qemu "$root"
 	args=${vmm_args//@KERNEL@//stardust/vmlinux}
-	args=${args//@INITRD@//stardust/l2-initramfs.cpio}
-	echo "$args" >"$root/etc/stardust-e2e/vmm-args"
-	echo "$l2_cmdline" >"$root/etc/stardust-e2e/l2-cmdline"
+	echo "${args//@INITRD@//stardust/l2-initramfs.cpio}" >"$cfg/vmm-args"
+	echo "$qemu_args" >"$cfg/qemu-args"
+	echo "$l2_cmdline" >"$cfg/l2-cmdline"
 	printf %s "$l1_init" >"$root/init"
 	chmod 755 "$root/init"
+	if [ -n "${STARDUST_E2E_OVERLAY:-}" ]; then
+		cp -a "$STARDUST_E2E_OVERLAY/." "$root/"
+	fi
 	make_cpio "$root" "$l1"
 	rm -rf "$root"
 	echo "$fp" >"$l1.stamp"
 fi
-note "ready: $vmlinux $l1 (l2 payload: $([ "$with_l2" = 1 ] && echo yes || echo no))"
+note "ready: $vmlinux $l1 (smoke: $([ -x "$smoke" ] && echo yes || echo no), stardust-vmm: $([ -x "$vmm" ] && echo yes || echo no), qemu reference: $([ "$qemu_l2" = 1 ] && echo yes || echo no))"
