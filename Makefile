@@ -167,4 +167,25 @@ install: all
 clean:
 	rm -rf build build-asan
 
+# Stardust's shim and guest init (issue 5). The shim code goes into libvolt:
+# runtime/backend-stardust.c, in every runtime binary, uses it.
+SHIM_SRC := $(sort $(wildcard stardust/shim/*.c))
+SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+SD_INIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard stardust/init/*.c)))
+VOLT_STARDUST := $(BUILD)/volt-stardust
+SD_INIT := $(BUILD)/stardust-init
+$(LIBVOLT): $(SHIM_OBJ)
+all: $(VOLT_STARDUST) $(SD_INIT)
+
+# volt-stardust is volt-run's command table and main (included by
+# stardust/cli/volt-stardust.c), so main.o itself is left out.
+$(VOLT_STARDUST): $(BUILD)/obj/stardust/cli/volt-stardust.o $(filter-out %/cli/main.o,$(CLI_OBJ)) $(LIBVOLT) $(LIBOCI)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+
+# PID 1 of the guest: static like volt-run, since the initramfs has no libc.
+$(SD_INIT): $(SD_INIT_OBJ) $(LIBVOLT) $(LIBOCI)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SD_INIT_OBJ) $(LIBVOLT) $(LIBOCI) $(LDLIBS)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

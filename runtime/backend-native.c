@@ -213,9 +213,13 @@ const struct volt_backend_ops volt_backend_native = {
     .start = native_start,
 };
 
+extern const struct volt_backend_ops volt_backend_stardust; /* backend-stardust.c */
+
 const struct volt_backend_ops *volt_backend_find(const char *name)
 {
 	if (!name || strcmp(name, "native") == 0)
 		return &volt_backend_native;
+	if (strcmp(name, "stardust") == 0)
+		return &volt_backend_stardust;
 	return NULL;
 }

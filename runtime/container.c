@@ -124,7 +124,7 @@ static void volt_user_name(uid_t uid, char *buf, size_t len)
 }
 
 static const char *state_files[] = {VOLT_STATE_FILE, VOLT_STATE_FILE ".tmp", VOLT_CONFIG_COPY, VOLT_EXEC_SOCK,
-				    VOLT_SECCOMP_LOG};
+				    VOLT_SECCOMP_LOG, "stardust.img"};
 
 /* Remove <root>/<id> and what Volt put in it. */
 static void remove_state_dir(const struct volt_ctx *ctx, int dirfd, const char *id)
@@ -241,12 +241,18 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	st.created = created;
 	st.owner = owner;
 	st.annotations = c->annotations;
-	st.backend = "native";
+	st.backend = (char *)(ctx->backend ? ctx->backend : getenv("VOLT_BACKEND"));
+	if (!st.backend || !*st.backend)
+		st.backend = "native";
 
 	struct volt_cgroup cg;
 	bool cg_made = false;
 	int pidfd = -1;
 	const struct volt_backend_ops *be = volt_backend_find(st.backend);
+	if (!be) {
+		volt_err(err, -EINVAL, "unknown backend \"%s\"", st.backend);
+		goto fail;
+	}
 	if (volt_userns_auto_apply(ctx->root, o->id, c, err) < 0)
 		goto fail;
 	if (volt_cgroup_init(&cg, ctx->cgroup_root, c->linux.cgroups_path, o->id, err) < 0)

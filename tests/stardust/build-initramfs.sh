@@ -55,7 +55,7 @@ fi
 # --- the kernel -------------------------------------------------------------
 kver=${STARDUST_E2E_KVER:-}
 if [ -z "$kver" ]; then
-	for img in $(ls -1v /boot/vmlinuz-* 2>/dev/null | tac); do
+	for img in $(printf '%s\n' /boot/vmlinuz-* | sort -rV); do
 		v=${img#/boot/vmlinuz-}
 		if [ -f "/lib/modules/$v/modules.dep" ]; then
 			kver=$v
@@ -172,6 +172,7 @@ case $l2_exit in
 reboot | poweroff) ;;
 *) die "STARDUST_L2_EXIT=$l2_exit: expected reboot or poweroff" ;;
 esac
+# shellcheck disable=SC2016 # expanded by the guest's shell
 l2_init='#!/bin/sh
 mount -t proc proc /proc
 mount -t devtmpfs dev /dev 2>/dev/null
@@ -245,6 +246,7 @@ echo "$vmm_args" >"$out/vmm-args"
 # guest still ends in a power-off with a verdict. Payload NAME's markers:
 # "NAME start", "NAME rc=N" or "NAME absent"; the L2 marker between the
 # first two is that payload's guest.
+# shellcheck disable=SC2016 # expanded by the guest's shell
 l1_init='#!/bin/sh
 export PATH=/bin:/sbin:/usr/bin
 # The initramfs root (rootfs) cannot be pivot_root(2)ed away from, which a

@@ -106,12 +106,12 @@ host_tsc_khz() {
 declare -A seen_at=()
 poll_markers() {
 	local key pat
-	for key in l1_init kvm done; do
+	for key in l1_init kvm finished; do
 		[ -n "${seen_at[$key]:-}" ] && continue
 		case $key in
 		l1_init) pat='STARDUST-E2E: l1 init' ;;
 		kvm) pat='STARDUST-E2E: kvm (ok|missing)' ;;
-		done) pat='STARDUST-E2E: done' ;;
+		finished) pat='STARDUST-E2E: done' ;;
 		esac
 		if grep -qaE "$pat" "$log" 2>/dev/null; then
 			seen_at[$key]=$(elapsed)
@@ -154,7 +154,7 @@ run_nested() {
 		fi
 		# After "done" L1 powers off at once; a qemu that lingers is
 		# stuck in the guest's halt, which loses nothing.
-		if [ -n "${seen_at[done]:-}" ]; then
+		if [ -n "${seen_at[finished]:-}" ]; then
 			done_grace=${done_grace:-$(($(date +%s) + 10))}
 			if [ "$(date +%s)" -ge "$done_grace" ]; then
 				say "note: qemu did not exit after L1's poweroff; killed"
@@ -273,7 +273,8 @@ payload_verdict smoke sd-kvm-smoke 0
 payload_verdict l2 stardust-vmm 1
 payload_verdict qemu-l2 "qemu microvm (reference)" 1
 if [ -n "${res[timeout]:-}" ]; then
-	failures+=("timed out after ${timeout_s}s (last marker: $(grep -a -o 'STARDUST-E2E: .*' "$log" | tail -n 1))")
+	last=$(grep -a -o 'STARDUST-E2E: .*' "$log" | tail -n 1 | tr -d '\r' || true)
+	failures+=("timed out after ${timeout_s}s (last marker: ${last:-none})")
 fi
 
 say "qemu launch -> L1 /init ${res[l1_boot_s]:--}s, -> /dev/kvm ${res[kvm]} ${res[kvm_boot_s]:--}s (host wall clock, polled every 0.2 s)"

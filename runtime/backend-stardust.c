@@ -1,0 +1,285 @@
+/* The Stardust backend: the container's "init" is a relay process
+ * (stardust/shim/relay.h) that boots the bundle in a KVM microVM with
+ * stardust-vmm; stardust-init applies config.json inside the guest with this
+ * same library. create builds the VM's disk (the bundle as ext4) and
+ * initramfs and returns once the guest is ready; start goes through
+ * exec.sock exactly as with the native backend. */
+#include "backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "oci/cleanup.h"
+#include "stardust/shim/host-paths.h"
+#include "stardust/shim/image.h"
+#include "stardust/shim/initramfs.h"
+#include "stardust/shim/relay.h"
+#include "stardust/shim/vm-opts.h"
+
+#define SD_IMG_FILE    "stardust.img"
+#define SD_INITRD_FILE "stardust.initrd"
+
+static void exec_sock_addr(int dirfd, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/" VOLT_EXEC_SOCK, dirfd);
+}
+
+static int listen_exec_sock(int dirfd, struct volt_error *err)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return volt_err(err, errno, "socket");
+	struct sockaddr_un sa;
+	exec_sock_addr(dirfd, &sa);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return volt_err(err, errno, "bind %s", VOLT_EXEC_SOCK);
+	if (listen(fd, 4) < 0)
+		return volt_err(err, errno, "listen %s", VOLT_EXEC_SOCK);
+	return volt_steal_fd(&fd);
+}
+
+static char *read_text(const char *path, struct volt_error *err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f) {
+		volt_err(err, errno, "%s", path);
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n = getdelim(&buf, &cap, '\0', f);
+	if (n < 0) {
+		free(buf);
+		volt_err(err, errno ? errno : EIO, "%s", path);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Everything the VM is made of, resolved before anything is built. */
+struct vm_files {
+	struct sd_vm_opts o;
+	char kernel[4096], moddir[4096], vmm[4096], init[4096];
+	char img[4096], initrd[4096], stage[4096];
+};
+
+static int resolve_files(struct volt_backend_create *b, struct vm_files *f, struct volt_error *err)
+{
+	if (sd_vm_opts_parse(&b->config->annotations, &f->o, err) < 0)
+		return -1;
+	if (f->o.kernel)
+		snprintf(f->kernel, sizeof f->kernel, "%s", f->o.kernel);
+	else if (sd_find_default_kernel("/boot", "/lib/modules", f->kernel, sizeof f->kernel, err) < 0)
+		return -1;
+	if (f->o.modules)
+		snprintf(f->moddir, sizeof f->moddir, "%s", f->o.modules);
+	else {
+		char ver[256];
+		if (sd_kernel_version_from_path(f->kernel, ver, sizeof ver, err) < 0)
+			return -1;
+		snprintf(f->moddir, sizeof f->moddir, "/lib/modules/%s", ver);
+	}
+	if (access(f->kernel, R_OK) != 0)
+		return volt_err(err, errno, "guest kernel %s", f->kernel);
+	if (sd_find_vmm(f->vmm, sizeof f->vmm, err) < 0 || sd_find_init(f->init, sizeof f->init, err) < 0)
+		return -1;
+	const char *dir = b->ctx->root, *id = b->state->id;
+	snprintf(f->img, sizeof f->img, "%s/%s/" SD_IMG_FILE, dir, id);
+	snprintf(f->stage, sizeof f->stage, "%s/%s/stage", dir, id);
+	snprintf(f->initrd, sizeof f->initrd, "%s/%s/" SD_INITRD_FILE, dir, id);
+	return 0;
+}
+
+static int build_vm_files(struct volt_backend_create *b, struct vm_files *f, struct volt_error *err)
+{
+	if (f->o.ephemeral) {
+		if (sd_initramfs_write(f->initrd, f->init, f->moddir, err) < 0)
+			return -1;
+	} else if (sd_initramfs_cached(SD_INITRAMFS_CACHE, f->init, f->moddir, f->initrd, sizeof f->initrd, err) <
+		   0)
+		return -1;
+	char cfg[4096 + 16];
+	snprintf(cfg, sizeof cfg, "%s/config.json", b->bundle);
+	_cleanup_free_ char *text = read_text(cfg, err);
+	if (!text)
+		return -1;
+	_cleanup_free_ char *guest_cfg = NULL;
+	if (sd_config_for_guest(text, &guest_cfg, err) < 0)
+		return -1;
+	return sd_image_build(guest_cfg, b->rootfs, f->img, f->stage, err);
+}
+
+/* Wait for the relay's answer: 'R' (ready) or 'E' and why not. */
+static int wait_ready(int ctl, const struct sd_vm_opts *o, struct volt_error *err)
+{
+	struct pollfd p = {.fd = ctl, .events = POLLIN};
+	int ms = (int)(o->boot_timeout_s + 10) * 1000;
+	int r;
+	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		return volt_err(err, -ETIMEDOUT, "microVM: no answer from the relay within %u s", o->boot_timeout_s + 10);
+	char buf[1200];
+	ssize_t n = recv(ctl, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return volt_err(err, -EPIPE, "microVM: the relay died before the guest was ready");
+	buf[n] = '\0';
+	if (buf[0] == 'R')
+		return 0;
+	return volt_err(err, -EIO, "microVM: %s", buf + 1);
+}
+
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+}
+
+/* Fork the relay, put it in the cgroup, let it boot the VM, wait for READY. */
+static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *pidfd_out, struct volt_error *err)
+{
+	_cleanup_close_ int listen_fd = listen_exec_sock(b->dirfd, err);
+	if (listen_fd < 0)
+		return -1;
+	int to_g[2] = {-1, -1}, from_g[2] = {-1, -1}, ctl[2] = {-1, -1};
+	if (pipe2(to_g, O_CLOEXEC) < 0 || pipe2(from_g, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+		volt_err(err, errno, "microVM control channel");
+		close_pair(to_g), close_pair(from_g), close_pair(ctl);
+		return -1;
+	}
+	char mem[24], vcpus[16], in_fd[8], out_fd[8];
+	snprintf(mem, sizeof mem, "%llu", (unsigned long long)f->o.mem_mib);
+	snprintf(vcpus, sizeof vcpus, "%u", f->o.vcpus);
+	snprintf(in_fd, sizeof in_fd, "%d", SD_VMM_CONSOLE_IN_FD);
+	snprintf(out_fd, sizeof out_fd, "%d", SD_VMM_CONSOLE_OUT_FD);
+	char *argv[24];
+	int n = 0;
+	argv[n++] = f->vmm;
+	argv[n++] = "--kernel", argv[n++] = f->kernel;
+	argv[n++] = "--initrd", argv[n++] = f->initrd;
+	argv[n++] = "--mem", argv[n++] = mem;
+	argv[n++] = "--vcpus", argv[n++] = vcpus;
+	argv[n++] = "--disk", argv[n++] = f->img;
+	argv[n++] = "--console-in", argv[n++] = in_fd;
+	argv[n++] = "--console-out", argv[n++] = out_fd;
+	if (f->o.cmdline)
+		argv[n++] = "--cmdline", argv[n++] = (char *)f->o.cmdline;
+	argv[n] = NULL;
+	struct sd_relay_args ra = {
+	    .vmm_argv = argv,
+	    .vmm_in = to_g[0],
+	    .vmm_out = from_g[1],
+	    .to_guest = to_g[1],
+	    .from_guest = from_g[0],
+	    .ctl = ctl[1],
+	    .listen_fd = listen_fd,
+	    .unlink_at_ready = {f->o.ephemeral ? f->img : NULL, f->o.ephemeral ? f->initrd : NULL},
+	    .unlink_at_stop = f->img,
+	    .boot_timeout_s = f->o.boot_timeout_s,
+	};
+	int pidfd = -1;
+	struct clone_args ca = {
+	    .flags = CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
+	};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid == 0) {
+		close(ctl[0]);
+		sd_relay_run(&ra);
+	}
+	int clone_errno = errno;
+	close_pair(to_g), close_pair(from_g);
+	close(ctl[1]);
+	_cleanup_close_ int ctl_fd = ctl[0];
+	if (pid < 0)
+		return volt_err(err, clone_errno, "clone3 (microVM relay)");
+	int r = 0;
+	if (b->cgroup && b->cgroup->ops->enter(b->cgroup, pid, err) < 0)
+		r = volt_err_ctx(err, "join cgroup %s", b->cgroup->path);
+	else if (send(ctl_fd, "G", 1, MSG_NOSIGNAL) != 1)
+		r = volt_err(err, errno, "microVM relay");
+	else
+		r = wait_ready(ctl_fd, &f->o, err);
+	if (r < 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		waitpid(pid, NULL, 0);
+		close(pidfd);
+		return -1;
+	}
+	b->state->pid = pid;
+	if (pidfd_out)
+		*pidfd_out = pidfd;
+	else
+		close(pidfd);
+	return 0;
+}
+
+static int sd_create(struct volt_backend_create *b, int *pidfd_out, struct volt_error *err)
+{
+	if (b->config->process.terminal)
+		return volt_err(err, -ENOTSUP, "process.terminal: not supported by the stardust backend yet");
+	_cleanup_free_ struct vm_files *f = calloc(1, sizeof *f);
+	if (!f)
+		return volt_err(err, -ENOMEM, "microVM");
+	if (resolve_files(b, f, err) < 0)
+		return -1;
+	volt_debug(&b->ctx->log, "stardust: kernel %s, modules %s, monitor %s, init %s", f->kernel, f->moddir,
+		   f->vmm, f->init);
+	if (build_vm_files(b, f, err) == 0 && spawn_relay(b, f, pidfd_out, err) == 0)
+		return 0;
+	unlink(f->img);
+	if (f->o.ephemeral)
+		unlink(f->initrd);
+	return -1;
+}
+
+static int sd_start(const struct volt_ctx *ctx, struct volt_container *c, struct volt_error *err)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return volt_err(err, errno, "socket");
+	struct sockaddr_un sa;
+	exec_sock_addr(c->dirfd, &sa);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return volt_err(err, errno, "container \"%s\": the microVM is not waiting for start", c->state.id);
+	if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
+		return volt_err(err, errno, "container \"%s\": signal start", c->state.id);
+	/* EOF: the guest reported STARTED. Bytes: the guest's reason why not. */
+	char msg[VOLT_ERROR_MSG_MAX];
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = recv(fd, msg + len, sizeof msg - 1 - len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (len += (size_t)n) >= sizeof msg - 1)
+			break;
+	}
+	if (len) {
+		msg[len] = '\0';
+		return volt_err(err, -ENOENT, "container \"%s\" (microVM): %s", c->state.id, msg);
+	}
+	return 0;
+}
+
+const struct volt_backend_ops volt_backend_stardust = {
+    .name = "stardust",
+    .create = sd_create,
+    .start = sd_start,
+};

@@ -1,0 +1,286 @@
+#include "stardust/shim/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "oci/cleanup.h"
+#include "oci/json-path.h"
+
+static void yajl_tree_freep(yajl_val *v)
+{
+	if (*v)
+		yajl_tree_free(*v);
+}
+
+static void yajl_gen_freep(yajl_gen *g)
+{
+	if (*g)
+		yajl_gen_free(*g);
+}
+
+static void gen_str(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+/* Re-emit v; at depth 0 the "root" object gets path "rootfs". */
+static void emit(yajl_gen g, yajl_val v, int depth, bool in_root)
+{
+	if (YAJL_IS_STRING(v))
+		gen_str(g, v->u.string);
+	else if (YAJL_IS_NUMBER(v))
+		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+	else if (YAJL_IS_TRUE(v))
+		yajl_gen_bool(g, 1);
+	else if (YAJL_IS_FALSE(v))
+		yajl_gen_bool(g, 0);
+	else if (YAJL_IS_ARRAY(v)) {
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			emit(g, v->u.array.values[i], depth + 1, false);
+		yajl_gen_array_close(g);
+	} else if (YAJL_IS_OBJECT(v)) {
+		yajl_gen_map_open(g);
+		bool has_root = false, has_path = false;
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			const char *k = v->u.object.keys[i];
+			gen_str(g, k);
+			if (in_root && strcmp(k, "path") == 0) {
+				gen_str(g, SD_GUEST_ROOTFS);
+				has_path = true;
+				continue;
+			}
+			bool child_root = depth == 0 && strcmp(k, "root") == 0 && YAJL_IS_OBJECT(v->u.object.values[i]);
+			has_root |= child_root;
+			emit(g, v->u.object.values[i], depth + 1, child_root);
+		}
+		if (in_root && !has_path) {
+			gen_str(g, "path");
+			gen_str(g, SD_GUEST_ROOTFS);
+		}
+		if (depth == 0 && !has_root) {
+			gen_str(g, "root");
+			yajl_gen_map_open(g);
+			gen_str(g, "path");
+			gen_str(g, SD_GUEST_ROOTFS);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_map_close(g);
+	} else
+		yajl_gen_null(g);
+}
+
+int sd_config_for_guest(const char *json, char **out, struct volt_error *err)
+{
+	_cleanup_(yajl_tree_freep) yajl_val root = jp_parse(json, "config.json", err);
+	if (!root)
+		return -1;
+	if (!YAJL_IS_OBJECT(root))
+		return volt_err(err, -EINVAL, "config.json: not a JSON object");
+	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+	if (!g)
+		return volt_err(err, -ENOMEM, "config.json: yajl_gen_alloc");
+	emit(g, root, 0, false);
+	const unsigned char *buf;
+	size_t len;
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+		return volt_err(err, -EINVAL, "config.json: could not re-encode");
+	*out = strndup((const char *)buf, len);
+	if (!*out)
+		return volt_err(err, -ENOMEM, "config.json");
+	return 0;
+}
+
+void sd_image_geometry(uint64_t used_bytes, uint64_t files, uint64_t *size_kib, uint64_t *inodes)
+{
+	/* Data plus a quarter for ext4's block groups and slack, plus 32 MiB
+	 * for the process to write into (the image is sparse on the host). */
+	uint64_t kib = (used_bytes + 1023) / 1024;
+	kib += kib / 4 + 32 * 1024;
+	kib += files / 4; /* an inode table entry is 256 bytes */
+	*size_kib = (kib + 1023) / 1024 * 1024;
+	*inodes = files + files / 4 + 4096;
+}
+
+struct usage_acc {
+	uint64_t bytes, files;
+};
+
+int sd_tree_usage(const char *dir, uint64_t *bytes, uint64_t *files, struct volt_error *err)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d)
+		return volt_err(err, errno, "rootfs %s", dir);
+	struct usage_acc acc = {0};
+	/* Iterative DFS with a small explicit stack of paths keeps nftw's
+	 * callback (and its global state) out. */
+	size_t cap = 64, n = 0;
+	char **stack = calloc(cap, sizeof *stack);
+	if (!stack)
+		return volt_err(err, -ENOMEM, "rootfs usage");
+	int rc = 0;
+	stack[n++] = strdup(dir);
+	while (n && rc == 0) {
+		_cleanup_free_ char *path = stack[--n];
+		if (!path) {
+			rc = volt_err(err, -ENOMEM, "rootfs usage");
+			break;
+		}
+		_cleanup_closedir_ DIR *dd = opendir(path);
+		if (!dd)
+			continue; /* unreadable: mke2fs will say so */
+		struct dirent *e;
+		while ((e = readdir(dd))) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			struct stat st;
+			if (fstatat(dirfd(dd), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			acc.files++;
+			acc.bytes += (uint64_t)st.st_size + 64; /* names and small-file slack */
+			if (!S_ISDIR(st.st_mode))
+				continue;
+			if (n == cap) {
+				char **bigger = realloc(stack, 2 * cap * sizeof *stack);
+				if (!bigger) {
+					rc = volt_err(err, -ENOMEM, "rootfs usage");
+					break;
+				}
+				stack = bigger;
+				cap *= 2;
+			}
+			if (asprintf(&stack[n], "%s/%s", path, e->d_name) < 0) {
+				rc = volt_err(err, -ENOMEM, "rootfs usage");
+				break;
+			}
+			n++;
+		}
+	}
+	while (n)
+		free(stack[--n]);
+	free(stack);
+	*bytes = acc.bytes;
+	*files = acc.files + 1;
+	return rc;
+}
+
+static int write_file(const char *path, const char *data, struct volt_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return volt_err(err, errno, "%s", path);
+	size_t len = strlen(data);
+	if (write(fd, data, len) != (ssize_t)len)
+		return volt_err(err, errno ? errno : EIO, "%s", path);
+	return 0;
+}
+
+/* The child: private mounts, staging on a tmpfs, then mke2fs. Never returns. */
+static _Noreturn void stage_and_mkfs(const char *config_json, const char *rootfs, const char *img,
+				     const char *scratch, const char *size, const char *inodes, int errfd)
+{
+	struct volt_error err = {0};
+	char path[4096];
+	if (unshare(CLONE_NEWNS) < 0) {
+		volt_err(&err, errno, "unshare(CLONE_NEWNS) for the image staging");
+		goto fail;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("stardust-stage", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+		volt_err(&err, errno, "mount the image staging on %s", scratch);
+		goto fail;
+	}
+	snprintf(path, sizeof path, "%s/config.json", scratch);
+	if (write_file(path, config_json, &err) < 0)
+		goto fail;
+	snprintf(path, sizeof path, "%s/" SD_GUEST_ROOTFS, scratch);
+	if (mkdir(path, 0755) < 0 || mount(rootfs, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		volt_err(&err, errno, "bind %s into the image staging", rootfs);
+		goto fail;
+	}
+	dup2(errfd, STDOUT_FILENO);
+	dup2(errfd, STDERR_FILENO);
+	/* No journal: the disk lives as long as the VM, a crash loses it anyway. */
+	char *argv[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-N", (char *)inodes,
+			"-d",	  (char *)scratch, (char *)img, (char *)size, NULL};
+	const char *paths[] = {"/usr/sbin/mke2fs", "/sbin/mke2fs", "/usr/bin/mke2fs"};
+	for (size_t i = 0; i < 3; i++)
+		execv(paths[i], argv);
+	execvp("mke2fs", argv);
+	volt_err(&err, errno, "mke2fs not found (install e2fsprogs)");
+fail:
+	dprintf(errfd, "%s", err.msg);
+	_exit(127);
+}
+
+int sd_image_build(const char *config_json, const char *rootfs, const char *img, const char *scratch,
+		   struct volt_error *err)
+{
+	uint64_t bytes, files, kib, inodes;
+	if (sd_tree_usage(rootfs, &bytes, &files, err) < 0)
+		return -1;
+	sd_image_geometry(bytes, files, &kib, &inodes);
+	char size_s[32], inodes_s[32];
+	snprintf(size_s, sizeof size_s, "%lluk", (unsigned long long)kib);
+	snprintf(inodes_s, sizeof inodes_s, "%llu", (unsigned long long)inodes);
+	if (mkdir(scratch, 0700) < 0 && errno != EEXIST)
+		return volt_err(err, errno, "image staging %s", scratch);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		rmdir(scratch);
+		return volt_err(err, errno, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		rmdir(scratch);
+		return volt_err(err, errno, "fork");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		int fd = fcntl(p[1], F_DUPFD, 3); /* without CLOEXEC: mke2fs's stderr */
+		stage_and_mkfs(config_json, rootfs, img, scratch, size_s, inodes_s, fd);
+	}
+	close(p[1]);
+	char msg[512];
+	size_t len = 0;
+	/* Read to EOF even past what msg keeps, so mke2fs never blocks on us. */
+	for (;;) {
+		char chunk[512];
+		ssize_t n = read(p[0], chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		size_t keep = sizeof msg - 1 - len < (size_t)n ? sizeof msg - 1 - len : (size_t)n;
+		memcpy(msg + len, chunk, keep);
+		len += keep;
+	}
+	close(p[0]);
+	msg[len] = '\0';
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	rmdir(scratch);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		unlink(img);
+		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+			msg[--len] = '\0';
+		return volt_err(err, -EIO, "bundle image %s (%s, %llu inodes): %s", img, size_s,
+				(unsigned long long)inodes, len ? msg : "mke2fs failed");
+	}
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* The bundle image the guest mounts as /dev/vda: an ext4 file system made by
+ * e2fsprogs' `mke2fs -d STAGING`, whose root holds config.json and rootfs/.
+ *
+ * The guest sees the bundle at /bundle, so the config's root.path (often an
+ * absolute host path under podman or containerd) is rewritten to "rootfs";
+ * everything else in config.json is kept as it was. */
+#ifndef STARDUST_SHIM_IMAGE_H
+#define STARDUST_SHIM_IMAGE_H
+
+#include <stdint.h>
+
+#include "oci/error.h"
+
+#define SD_GUEST_ROOTFS "rootfs"
+
+/* config.json text with root.path set to "rootfs" (a root object is added if
+ * there was none). *out is malloc'd. */
+int sd_config_for_guest(const char *json, char **out, struct volt_error *err);
+
+/* Size of an image holding used_bytes of data in files inodes: room for the
+ * data, ext4's metadata and journal, and what the process writes. */
+void sd_image_geometry(uint64_t used_bytes, uint64_t files, uint64_t *size_kib, uint64_t *inodes);
+
+/* Bytes and inodes used under dir (directories included, not following
+ * symlinks or crossing into other file systems' contents). */
+int sd_tree_usage(const char *dir, uint64_t *bytes, uint64_t *files, struct volt_error *err);
+
+/* Make img from the bundle: stage config (already rewritten) and rootfs (bind
+ * mounted in a private mount namespace of a child, so nothing is copied and
+ * nothing leaks onto the host), then mke2fs. mke2fs's stderr goes to err. */
+int sd_image_build(const char *config_json, const char *rootfs, const char *img, const char *scratch,
+		   struct volt_error *err);
+
+#endif
