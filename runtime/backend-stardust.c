@@ -109,8 +109,8 @@ static int build_vm_files(struct volt_backend_create *b, struct vm_files *f, str
 	if (f->o.ephemeral) {
 		if (sd_initramfs_write(f->initrd, f->init, f->moddir, err) < 0)
 			return -1;
-	} else if (sd_initramfs_cached(SD_INITRAMFS_CACHE, f->init, f->moddir, f->initrd, sizeof f->initrd, err) <
-		   0)
+	} else if (sd_initramfs_cached(SD_INITRAMFS_CACHE, f->init, f->moddir, f->initrd, sizeof f->initrd,
+				       err) < 0)
 		return -1;
 	char cfg[4096 + 16];
 	snprintf(cfg, sizeof cfg, "%s/config.json", b->bundle);
@@ -132,7 +132,8 @@ static int wait_ready(int ctl, const struct sd_vm_opts *o, struct volt_error *er
 	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
 		;
 	if (r == 0)
-		return volt_err(err, -ETIMEDOUT, "microVM: no answer from the relay within %u s", o->boot_timeout_s + 10);
+		return volt_err(err, -ETIMEDOUT, "microVM: no answer from the relay within %u s",
+				o->boot_timeout_s + 10);
 	char buf[1200];
 	ssize_t n = recv(ctl, buf, sizeof buf - 1, 0);
 	if (n <= 0)
@@ -151,7 +152,8 @@ static void close_pair(int p[2])
 }
 
 /* Fork the relay, put it in the cgroup, let it boot the VM, wait for READY. */
-static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *pidfd_out, struct volt_error *err)
+static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *pidfd_out,
+		       struct volt_error *err)
 {
 	_cleanup_close_ int listen_fd = listen_exec_sock(b->dirfd, err);
 	if (listen_fd < 0)
@@ -258,7 +260,8 @@ static int sd_start(const struct volt_ctx *ctx, struct volt_container *c, struct
 	struct sockaddr_un sa;
 	exec_sock_addr(c->dirfd, &sa);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return volt_err(err, errno, "container \"%s\": the microVM is not waiting for start", c->state.id);
+		return volt_err(err, errno, "container \"%s\": the microVM is not waiting for start",
+				c->state.id);
 	if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
 		return volt_err(err, errno, "container \"%s\": signal start", c->state.id);
 	/* EOF: the guest reported STARTED. Bytes: the guest's reason why not. */

@@ -48,8 +48,8 @@ static int header_dev(struct sd_cpio *w, const char *name, uint32_t mode, uint64
 	size_t namesize = strlen(name) + 1;
 	char h[111];
 	/* magic ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check */
-	snprintf(h, sizeof h, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", w->ino++, mode, 0U, 0U,
-		 nlink, 0U, (uint32_t)size, 0U, 0U, rmajor, rminor, (uint32_t)namesize, 0U);
+	snprintf(h, sizeof h, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", w->ino++, mode,
+		 0U, 0U, nlink, 0U, (uint32_t)size, 0U, 0U, rmajor, rminor, (uint32_t)namesize, 0U);
 	if (put(w, h, 110, err) < 0 || put(w, name, namesize, err) < 0)
 		return -1;
 	return pad4(w, err);
@@ -97,7 +97,8 @@ int sd_cpio_copy(struct sd_cpio *w, const char *name, mode_t perm, const char *s
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return volt_err(err, n < 0 ? errno : EIO, "initramfs: %s changed while being read", src);
+			return volt_err(err, n < 0 ? errno : EIO, "initramfs: %s changed while being read",
+					src);
 		if (n > left)
 			n = (ssize_t)left;
 		if (put(w, buf, (size_t)n, err) < 0)

@@ -37,8 +37,8 @@ int sd_find_default_kernel(const char *boot_dir, const char *modules_root, char 
 	return 0;
 }
 
-static int first_executable(const char *env, const char *const *cands, size_t n, const char *name,
-			    char *path, size_t cap, struct volt_error *err)
+static int first_executable(const char *env, const char *const *cands, size_t n, const char *name, char *path,
+			    size_t cap, struct volt_error *err)
 {
 	const char *e = getenv(env);
 	if (e && *e) {
@@ -57,13 +57,15 @@ static int first_executable(const char *env, const char *const *cands, size_t n,
 
 int sd_find_vmm(char *path, size_t cap, struct volt_error *err)
 {
-	static const char *const c[] = {"/usr/local/libexec/volt/stardust-vmm", "/usr/libexec/volt/stardust-vmm",
-					"/usr/local/bin/stardust-vmm", "/usr/bin/stardust-vmm"};
+	static const char *const c[] = {"/usr/local/libexec/volt/stardust-vmm",
+					"/usr/libexec/volt/stardust-vmm", "/usr/local/bin/stardust-vmm",
+					"/usr/bin/stardust-vmm"};
 	return first_executable("VOLT_STARDUST_VMM", c, 4, "stardust-vmm", path, cap, err);
 }
 
 int sd_find_init(char *path, size_t cap, struct volt_error *err)
 {
-	static const char *const c[] = {"/usr/local/libexec/volt/stardust-init", "/usr/libexec/volt/stardust-init"};
+	static const char *const c[] = {"/usr/local/libexec/volt/stardust-init",
+					"/usr/libexec/volt/stardust-init"};
 	return first_executable("VOLT_STARDUST_INIT", c, 2, "stardust-init", path, cap, err);
 }

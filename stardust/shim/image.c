@@ -62,7 +62,8 @@ static void emit(yajl_gen g, yajl_val v, int depth, bool in_root)
 				has_path = true;
 				continue;
 			}
-			bool child_root = depth == 0 && strcmp(k, "root") == 0 && YAJL_IS_OBJECT(v->u.object.values[i]);
+			bool child_root =
+			    depth == 0 && strcmp(k, "root") == 0 && YAJL_IS_OBJECT(v->u.object.values[i]);
 			has_root |= child_root;
 			emit(g, v->u.object.values[i], depth + 1, child_root);
 		}
@@ -213,8 +214,9 @@ static _Noreturn void stage_and_mkfs(const char *config_json, const char *rootfs
 	dup2(errfd, STDOUT_FILENO);
 	dup2(errfd, STDERR_FILENO);
 	/* No journal: the disk lives as long as the VM, a crash loses it anyway. */
-	char *argv[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-N", (char *)inodes,
-			"-d",	  (char *)scratch, (char *)img, (char *)size, NULL};
+	char *argv[] = {"mke2fs",	"-q", "-F",	      "-t", "ext4",	     "-O",
+			"^has_journal", "-N", (char *)inodes, "-d", (char *)scratch, (char *)img,
+			(char *)size,	NULL};
 	const char *paths[] = {"/usr/sbin/mke2fs", "/sbin/mke2fs", "/usr/bin/mke2fs"};
 	for (size_t i = 0; i < 3; i++)
 		execv(paths[i], argv);

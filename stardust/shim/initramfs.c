@@ -71,8 +71,8 @@ static int write_archive(int fd, const char *init_bin, const char *moddir, const
 {
 	struct sd_cpio w;
 	sd_cpio_init(&w, fd);
-	static const char *const dirs[] = {"dev", "proc", "sys", "run", "bundle", "etc", "etc/stardust", "lib",
-					   "lib/modules"};
+	static const char *const dirs[] = {"dev", "proc",	  "sys", "run",	       "bundle",
+					   "etc", "etc/stardust", "lib", "lib/modules"};
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		if (sd_cpio_dir(&w, dirs[i], 0755, err) < 0)
 			return -1;
@@ -94,7 +94,7 @@ static int write_archive(int fd, const char *init_bin, const char *moddir, const
 			return volt_err(err, -E2BIG, "initramfs: module list too long");
 		used += (size_t)n;
 	}
-	if (sd_cpio_file(&w, SD_GUEST_MODULE_LIST + 1, 0644, list, used, err) < 0)
+	if (sd_cpio_file(&w, &SD_GUEST_MODULE_LIST[1] /* no leading slash */, 0644, list, used, err) < 0)
 		return -1;
 	return sd_cpio_finish(&w, err);
 }

@@ -105,7 +105,8 @@ static int add(struct sd_module_list *l, const char *path, size_t len, struct vo
 }
 
 /* Depth-first, dependencies before the module; depth bounds a cyclic file. */
-static int visit(const char *dep, const char *name, struct sd_module_list *out, int depth, struct volt_error *err)
+static int visit(const char *dep, const char *name, struct sd_module_list *out, int depth,
+		 struct volt_error *err)
 {
 	if (depth > 16)
 		return volt_err(err, -ELOOP, "modules.dep: dependency chain of %s too deep", name);
@@ -156,7 +157,8 @@ int sd_modules_resolve(const char *dep, const char *builtin, const char *const *
 			if (in_builtin(builtin, name))
 				continue;
 			sd_module_list_free(out);
-			return volt_err(err, -ENOENT, "guest kernel: module %s is neither in modules.dep nor built in",
+			return volt_err(err, -ENOENT,
+					"guest kernel: module %s is neither in modules.dep nor built in",
 					name);
 		}
 		if (visit(dep, name, out, 0, err) < 0) {

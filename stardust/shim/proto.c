@@ -36,8 +36,8 @@ int sd_frame_encode(uint8_t *buf, size_t cap, uint8_t type, const void *payload,
 		    struct volt_error *err)
 {
 	if (len > SD_PROTO_MAX_PAYLOAD)
-		return volt_err(err, -EMSGSIZE, "%s frame: payload of %zu bytes exceeds %d", sd_msg_name(type),
-				len, SD_PROTO_MAX_PAYLOAD);
+		return volt_err(err, -EMSGSIZE, "%s frame: payload of %zu bytes exceeds %d",
+				sd_msg_name(type), len, SD_PROTO_MAX_PAYLOAD);
 	if (cap < SD_PROTO_HDR + len)
 		return volt_err(err, -ENOBUFS, "%s frame: %zu bytes do not fit in %zu", sd_msg_name(type),
 				SD_PROTO_HDR + len, cap);
@@ -111,8 +111,8 @@ void sd_put_u32(uint8_t out[4], uint32_t v)
 int sd_get_u32(const struct sd_frame *f, uint32_t *v, struct volt_error *err)
 {
 	if (f->len != 4)
-		return volt_err(err, -EPROTO, "control channel: %s frame of %u bytes, want 4", sd_msg_name(f->type),
-				f->len);
+		return volt_err(err, -EPROTO, "control channel: %s frame of %u bytes, want 4",
+				sd_msg_name(f->type), f->len);
 	*v = 0;
 	for (int i = 0; i < 4; i++)
 		*v |= (uint32_t)f->payload[i] << (8 * i);

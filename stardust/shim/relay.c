@@ -229,8 +229,8 @@ static _Noreturn void finish(struct relay *r)
 		unlink(r->a->unlink_at_stop);
 	if (!r->ready) {
 		char msg[128];
-		snprintf(msg, sizeof msg, "the VM stopped before the guest was ready (stardust-vmm status %d)",
-			 r->vmm_status);
+		snprintf(msg, sizeof msg,
+			 "the VM stopped before the guest was ready (stardust-vmm status %d)", r->vmm_status);
 		ctl_reply(r, 'E', msg);
 	}
 	if (r->start_conn >= 0) {
@@ -284,7 +284,8 @@ _Noreturn void sd_relay_run(const struct sd_relay_args *a)
 			int64_t left = deadline - now_ms();
 			if (left <= 0) {
 				char msg[96];
-				snprintf(msg, sizeof msg, "the guest was not ready within %u s", a->boot_timeout_s);
+				snprintf(msg, sizeof msg, "the guest was not ready within %u s",
+					 a->boot_timeout_s);
 				ctl_reply(&r, 'E', msg);
 				kill(r.vmm, SIGKILL);
 				r.ready = true; /* said already */

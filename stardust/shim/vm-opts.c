@@ -47,13 +47,13 @@ int sd_vm_opts_parse(const struct oci_map *ann, struct sd_vm_opts *o, struct vol
 		if (strcmp(s, "true") == 0)
 			o->ephemeral = true;
 		else if (strcmp(s, "false") != 0)
-			return volt_err(err, -EINVAL, "annotations.%s: \"%s\" is not true or false", SD_ANN_EPHEMERAL,
-					s);
+			return volt_err(err, -EINVAL, "annotations.%s: \"%s\" is not true or false",
+					SD_ANN_EPHEMERAL, s);
 	}
 	if ((s = oci_map_get(ann, SD_ANN_KERNEL))) {
 		if (s[0] != '/')
-			return volt_err(err, -EINVAL, "annotations.%s: \"%s\" is not an absolute path", SD_ANN_KERNEL,
-					s);
+			return volt_err(err, -EINVAL, "annotations.%s: \"%s\" is not an absolute path",
+					SD_ANN_KERNEL, s);
 		o->kernel = s;
 	}
 	if ((s = oci_map_get(ann, SD_ANN_MODULES))) {
@@ -85,5 +85,6 @@ int sd_kernel_version_from_path(const char *path, char *buf, size_t cap, struct 
 		}
 	}
 	return volt_err(err, -EINVAL,
-			"kernel %s: no version in its name (vmlinuz-VERSION); set annotation " SD_ANN_MODULES, path);
+			"kernel %s: no version in its name (vmlinuz-VERSION); set annotation " SD_ANN_MODULES,
+			path);
 }

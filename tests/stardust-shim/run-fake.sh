@@ -1,0 +1,72 @@
+#!/bin/bash
+# run-fake.sh [BUILD]: volt-stardust end to end without KVM. fake-vmm.sh
+# stands in for stardust-vmm (it loop-mounts the bundle image the shim made
+# and runs stardust-init in its host-test mode on it), so everything but the
+# VM itself is exercised: the image and initramfs, the relay, the control
+# protocol, stardust-init running the bundle through libvolt, stdio, signals,
+# exit statuses and the OCI lifecycle commands. Needs root, loop devices,
+# mke2fs, cpio, jq and BUILD/bundle (make bundle). TAP output, then
+# "N passed, N failed".
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$repo/build}" && pwd)
+V="$build/volt-stardust --root /run/volt-stardust-fake"
+export VOLT_STARDUST_VMM=$repo/tests/stardust-shim/fake-vmm.sh
+export VOLT_STARDUST_INIT=$build/stardust-init STARDUST_INIT=$build/stardust-init
+
+n=0 pass=0 fail=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "ok $n - $2"; else fail=$((fail + 1)); echo "not ok $n - $2"; fi
+}
+for t in mke2fs cpio jq losetup; do
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t not installed"; echo "0 passed, 0 failed"; exit 0; }
+done
+[ -d "$build/bundle/rootfs" ] || { echo "run-fake: $build/bundle missing (make bundle)" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; for c in $($V list -q 2>/dev/null); do $V delete -f $c; done' EXIT
+mkdir "$tmp/b" && cp -a "$build/bundle/rootfs" "$tmp/b/"
+cfg() { jq "$1" "$build/bundle/config.json" >"$tmp/b/config.json"; }
+
+cfg '.process.args=["sh","-c","echo out; echo err >&2; read x; echo got:$x; exit 7"]'
+echo line | timeout 60 $V run -b "$tmp/b" f1 >"$tmp/out" 2>"$tmp/err"
+ok $([ $? = 7 ] && echo 0 || echo 1) "run: exit status 7 comes back"
+ok $(grep -qx out "$tmp/out" && grep -qx got:line "$tmp/out" && echo 0 || echo 1) "run: stdout, and stdin reached the process"
+ok $(grep -qx err "$tmp/err" && ! grep -q out "$tmp/err" && echo 0 || echo 1) "run: stderr kept apart"
+ok $([ -z "$(ls /run/volt-stardust-fake 2>/dev/null)" ] && echo 0 || echo 1) "run: no state left"
+
+cfg '.process.args=["sh","-c","trap \"exit 3\" TERM; echo up; while :; do sleep 0.1; done"]'
+(timeout 60 $V run -b "$tmp/b" f2 </dev/null >"$tmp/out"; echo $? >"$tmp/rc") &
+for _ in $(seq 100); do grep -q up "$tmp/out" 2>/dev/null && break; sleep 0.1; done
+$V kill f2 TERM
+wait
+ok $([ "$(cat "$tmp/rc")" = 3 ] && echo 0 || echo 1) "kill TERM reaches the process in the guest (its trap exits 3)"
+
+cfg '.process.args=["sleep","60"]'
+$V create -b "$tmp/b" f3 </dev/null >/dev/null 2>&1
+ok $([ "$($V state f3 | jq -r .status)" = created ] && echo 0 || echo 1) "create: state says created"
+$V start f3
+ok $([ "$($V state f3 | jq -r .status)" = running ] && echo 0 || echo 1) "start: state says running"
+$V kill f3 KILL
+for _ in $(seq 50); do [ "$($V state f3 | jq -r .status)" = stopped ] && break; sleep 0.1; done
+ok $([ "$($V state f3 | jq -r .status)" = stopped ] && echo 0 || echo 1) "kill KILL: stopped"
+$V delete f3
+ok $([ ! -e /run/volt-stardust-fake/f3 ] && echo 0 || echo 1) "delete: state and image gone"
+
+cfg '.process.args=["true"] | .mounts += [{"destination":"/x","type":"bogusfs","source":"none"}]'
+timeout 60 $V run -b "$tmp/b" f4 </dev/null 2>"$tmp/err"
+rc=$?
+ok $([ $rc = 1 ] && grep -q "microVM: mounts\[.*bogusfs" "$tmp/err" && echo 0 || echo 1) "a config error inside the guest fails create with libvolt's message"
+
+cfg '.process.args=["true"] | .annotations={"org.volt.vm.ephemeral":"true"}'
+$V create -b "$tmp/b" f5 </dev/null >/dev/null 2>&1
+ok $([ ! -e /run/volt-stardust-fake/f5/stardust.img ] && [ ! -e /run/volt-stardust-fake/f5/stardust.initrd ] && echo 0 || echo 1) "ephemeral: image and initramfs unlinked once the guest is ready"
+$V delete -f f5
+
+cfg '.process.args=["true"] | .annotations={"org.volt.vm.memory":"1"}'
+timeout 60 $V run -b "$tmp/b" f6 </dev/null 2>"$tmp/err"
+ok $([ $? = 1 ] && grep -q "org.volt.vm.memory" "$tmp/err" && echo 0 || echo 1) "a bad VM annotation is refused, named"
+
+echo "1..$n"
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
