@@ -45,6 +45,20 @@ static int mount_one(const char *src, const char *dir, const char *type, unsigne
 	return 0;
 }
 
+int sd_guest_leave_rootfs(struct volt_error *err)
+{
+	/* cwd follows the bind mount through the move, so chroot(".") lands
+	 * on it: the same files, but now a mount with a parent. */
+	const char *dir = "/.root";
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return volt_err(err, errno, "mkdir %s", dir);
+	if (mount("/", dir, NULL, MS_BIND, NULL) < 0)
+		return volt_err(err, errno, "bind mount / on %s", dir);
+	if (chdir(dir) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return volt_err(err, errno, "move %s onto / and chroot into it", dir);
+	return 0;
+}
+
 int sd_guest_mount_basics(struct volt_error *err)
 {
 	const unsigned long nsd = MS_NOSUID | MS_NODEV | MS_NOEXEC;

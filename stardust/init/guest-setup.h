@@ -18,6 +18,11 @@
  * land on them. Call again after /dev is mounted. */
 void sd_guest_fill_stdio(void);
 
+/* Stand on a bind mount of the initramfs root instead of the root itself:
+ * pivot_root(2), which sets up the container's root, refuses to move away
+ * from rootfs (it has no parent mount). First thing, before any mount. */
+int sd_guest_leave_rootfs(struct volt_error *err);
+
 /* proc, sysfs, devtmpfs, tmpfs on /run, cgroup2 on /sys/fs/cgroup. */
 int sd_guest_mount_basics(struct volt_error *err);
 

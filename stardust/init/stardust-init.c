@@ -54,7 +54,7 @@ int main(void)
 	sd_guest_fill_stdio();
 	struct volt_error err = {0};
 	int log = -1;
-	if (sd_guest_mount_basics(&err) < 0) {
+	if (sd_guest_leave_rootfs(&err) < 0 || sd_guest_mount_basics(&err) < 0) {
 		kmsg(log, err.msg);
 		sd_guest_exit(1);
 	}

@@ -7,7 +7,11 @@
 #                      bzImage decompress itself costs 6-12 s per boot.
 #   l1-initramfs.cpio  busybox, the kvm modules and an /init that loads them,
 #                      runs BUILD/sd-kvm-smoke and BUILD/stardust-vmm (each if
-#                      built) and prints STARDUST-E2E markers on the console.
+#                      built) and prints STARDUST-E2E markers on the console;
+#                      with BUILD/volt-stardust, stardust-init, stardust-vmm
+#                      and BUILD/bundle also what volt-stardust needs (mke2fs
+#                      and its libraries, the L2 kernel's module subset, the
+#                      bundle) and a step that runs the bundle in a microVM.
 #   l2-initramfs.cpio  busybox and an /init that prints the L2 marker and
 #                      powers the guest off.
 #   l2-cmdline, vmm-args  the L2 command line and stardust-vmm's arguments,
@@ -25,6 +29,9 @@
 #                         a reference for the L2 side (adds ~50 MB, ~10 s)
 #   STARDUST_L2_EXIT      poweroff (default) or reboot: how L2's init ends
 #   STARDUST_SMOKE_TIMEOUT, STARDUST_L2_TIMEOUT  per payload in L1 (60, 90 s)
+#   STARDUST_BUNDLE_TIMEOUT  volt-stardust run in L1 (default 120 s)
+#   STARDUST_BUNDLE_SERIAL   1: the bundle's monitor runs with --serial, so
+#                         the L2 kernel's console shows in L1's log (debugging)
 #   STARDUST_E2E_OVERLAY  a directory copied over the L1 root last (debugging:
 #                         extra tools, a stand-in monitor's dependencies)
 # The cpio archives are uncompressed: L1 unpacks them under TCG, where gunzip
@@ -87,7 +94,7 @@ fingerprint() {
 # What else shapes the L1 image: its settings and the overlay's files.
 l1_settings() {
 	{
-		env | grep -E '^STARDUST_(L2_CMDLINE|VMM_ARGS|E2E_WITH_L2|E2E_L2_QEMU|E2E_OVERLAY|SMOKE_TIMEOUT|L2_TIMEOUT)=' | sort || true
+		env | grep -E '^STARDUST_(L2_CMDLINE|VMM_ARGS|E2E_WITH_L2|E2E_L2_QEMU|E2E_OVERLAY|SMOKE_TIMEOUT|L2_TIMEOUT|BUNDLE_TIMEOUT|BUNDLE_SERIAL)=' | sort || true
 		if [ -n "${STARDUST_E2E_OVERLAY:-}" ]; then
 			find "$STARDUST_E2E_OVERLAY" -printf '%P %s %T@\n' | LC_ALL=C sort
 		fi
@@ -224,12 +231,60 @@ add_module() { # add_module NAME
 for m in irqbypass kvm ccp kvm_amd; do
 	add_module "$m"
 done
+kvm_order=("${order[@]}")
+# The L2 kernel's modules volt-stardust puts into its guest initramfs
+# (stardust/shim/modules.c's sd_guest_modules and their dependencies): the
+# shim reads them from a module tree, so L1 gets that subset of the tree.
+order=() seen=()
+for m in virtio_mmio virtio_blk virtio_console crc32c_generic ext4; do
+	add_module "$m"
+done
+l2_mods=("${order[@]}")
+order=("${kvm_order[@]}")
 
 smoke="$build/sd-kvm-smoke"
 vmm="$build/stardust-vmm"
+shim="$build/volt-stardust"
+sinit="$build/stardust-init"
+bundle_src="$build/bundle"
 qemu_l2=${STARDUST_E2E_L2_QEMU:-0}
 with_l2=${STARDUST_E2E_WITH_L2:-0}
 { [ -x "$vmm" ] || [ "$qemu_l2" = 1 ]; } && with_l2=1
+# The bundle step: volt-stardust runs BUILD/bundle (busybox + volt-probe) in
+# a microVM on L1's /dev/kvm. Without one of its binaries L1 reports it
+# absent, with the reason in bundle-absent (for the test's skip message).
+with_bundle=1 bundle_absent=
+for f in "$shim" "$sinit" "$vmm"; do
+	[ -x "$f" ] || { with_bundle=0 bundle_absent="$f is not built"; }
+done
+if [ ! -f "$bundle_src/config.json" ] || [ ! -d "$bundle_src/rootfs" ]; then
+	with_bundle=0 bundle_absent=${bundle_absent:-"$bundle_src is missing (make bundle)"}
+fi
+mke2fs_bin=
+if [ "$with_bundle" = 1 ]; then
+	command -v jq >/dev/null || die "jq not found, needed to write the e2e bundle's config.json"
+	for f in /usr/sbin/mke2fs /sbin/mke2fs; do
+		[ -x "$f" ] && { mke2fs_bin=$(readlink -f "$f"); break; }
+	done
+	[ -n "$mke2fs_bin" ] || die "mke2fs not found, volt-stardust needs it in L1 (install e2fsprogs)"
+fi
+printf '%s\n' "$bundle_absent" >"$out/bundle-absent"
+# The bundle's process and the VM annotations. KERNEL and MODULES are where
+# L1 (or, in direct mode, the host) has the L2 kernel and its module tree.
+# Ephemeral: no initramfs cache under /var/cache in L1.
+bundle_config() { # bundle_config KERNEL MODULES ROOT
+	jq --arg k "$1" --arg m "$2" --arg r "$3" '
+		.process.args = ["sh", "-c", "echo hello-from-microvm; exit 7"]
+		| .root.path = $r
+		| .annotations = ((.annotations // {}) + {
+			"org.volt.vm.kernel": $k, "org.volt.vm.modules": $m,
+			"org.volt.vm.ephemeral": "true", "org.volt.vm.boot-timeout": "90"})' \
+		"$bundle_src/config.json"
+}
+if [ "$with_bundle" = 1 ]; then
+	mkdir -p "$out/bundle-direct"
+	bundle_config "$(readlink -f "$vmlinux")" "$moddir" "$(readlink -f "$bundle_src/rootfs")" >"$out/bundle-direct/config.json"
+fi
 
 # No nolapic: the monitor describes its local APICs in an MADT, and with
 # nolapic under qemu microvm the guest never got to its exit. A monitor
@@ -300,6 +355,30 @@ payload() {
 payload smoke /bin/sd-kvm-smoke
 payload qemu-l2 /bin/qemu-l2 $(cat /etc/stardust-e2e/qemu-args)
 payload l2 /bin/stardust-vmm $(cat /etc/stardust-e2e/vmm-args)
+# The bundle: volt-stardust runs it in a microVM; its stdout and exit status
+# are the test. The shim needs what a host has: cgroups, /run, /tmp.
+bundle() {
+	if [ ! -x /bin/volt-stardust ]; then
+		m "bundle absent"
+		return
+	fi
+	mkdir -p /sys/fs/cgroup /run /tmp
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup || m "bundle: mounting cgroup2 failed"
+	mount -t tmpfs -o mode=755 run /run
+	mount -t tmpfs -o mode=1777 tmp /tmp
+	vmm=/bin/stardust-vmm
+	[ -e /etc/stardust-e2e/bundle-serial ] && vmm=/bin/stardust-vmm-serial
+	m "bundle start uptime=$(up)"
+	VOLT_STARDUST_VMM=$vmm VOLT_STARDUST_INIT=/bin/stardust-init \
+		timeout -s KILL "$(cat /etc/stardust-e2e/timeout-bundle)" \
+		volt-stardust run -b /stardust/bundle e2e </dev/null >/tmp/bundle.out 2>/tmp/bundle.err
+	rc=$?
+	head -n 200 /tmp/bundle.out | sed "s/^/STARDUST-E2E: bundle stdout: /"
+	head -n 50 /tmp/bundle.err | sed "s/^/STARDUST-E2E: bundle stderr: /"
+	m "bundle out=$(head -n 1 /tmp/bundle.out) rc=$rc uptime=$(up)"
+	[ "$rc" = 7 ] || dmesg | tail -n 20
+}
+bundle
 m "done uptime=$(up)"
 poweroff -f
 '
@@ -322,6 +401,36 @@ add_qemu() { # add_qemu ROOT
 	ln -sf ../usr/bin/qemu-system-x86_64 "$1/bin/qemu-l2"
 }
 
+# What volt-stardust needs in L1 (stardust/README.md): its binaries, mke2fs
+# with its libraries, the L2 kernel's module subset at the paths modules.dep
+# names, and the bundle with the annotations pointing at them.
+add_bundle() { # add_bundle ROOT
+	local r=$1 lib p tree="$1/lib/modules/$kver"
+	cp "$shim" "$r/bin/volt-stardust"
+	cp "$sinit" "$r/bin/stardust-init"
+	# shellcheck disable=SC2016 # expanded in L1
+	printf '#!/bin/sh\nexec /bin/stardust-vmm --serial "$@"\n' >"$r/bin/stardust-vmm-serial"
+	chmod 755 "$r/bin/stardust-vmm-serial"
+	[ "${STARDUST_BUNDLE_SERIAL:-0}" = 1 ] && : >"$r/etc/stardust-e2e/bundle-serial"
+	mkdir -p "$r/usr/sbin"
+	cp "$mke2fs_bin" "$r/usr/sbin/mke2fs"
+	for lib in $(ldd "$mke2fs_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$r$(dirname "$lib")"
+		cp -L "$lib" "$r$lib"
+	done
+	[ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$r/etc/"
+	mkdir -p "$tree"
+	cp "$moddir/modules.dep" "$tree/"
+	[ -f "$moddir/modules.builtin" ] && cp "$moddir/modules.builtin" "$tree/"
+	for p in "${l2_mods[@]}"; do
+		mkdir -p "$tree/$(dirname "$p")"
+		cp "$moddir/$p" "$tree/$p"
+	done
+	mkdir -p "$r/stardust/bundle"
+	cp -a "$bundle_src/rootfs" "$r/stardust/bundle/"
+	bundle_config /stardust/vmlinux "/lib/modules/$kver" rootfs >"$r/stardust/bundle/config.json"
+}
+
 l1="$out/l1-initramfs.cpio"
 inputs=("$busybox" "$smoke" "$vmm")
 for p in "${order[@]}"; do
@@ -329,7 +438,15 @@ for p in "${order[@]}"; do
 done
 [ "$with_l2" = 1 ] && inputs+=("$vmlinux" "$l2")
 [ "$qemu_l2" = 1 ] && inputs+=("$(command -v qemu-system-x86_64 || echo qemu)")
-fp=$(fingerprint "${inputs[@]}")-$(l1_settings)-$(printf '%s|' "$l1_init" "$l2_cmdline" "$vmm_args" "$with_l2" "$qemu_l2" | sha256sum | cut -c1-16)
+bundle_fp=none
+if [ "$with_bundle" = 1 ]; then
+	inputs+=("$shim" "$sinit" "$mke2fs_bin" "$moddir/modules.dep")
+	for p in "${l2_mods[@]}"; do
+		inputs+=("$moddir/$p")
+	done
+	bundle_fp=$(find "$bundle_src" -printf '%P %s %T@\n' | LC_ALL=C sort | sha256sum | cut -c1-16)
+fi
+fp=$(fingerprint "${inputs[@]}")-$(l1_settings)-$bundle_fp-$(printf '%s|' "$l1_init" "$l2_cmdline" "$vmm_args" "$with_l2" "$qemu_l2" | sha256sum | cut -c1-16)
 if ! fresh "$l1" "$fp"; then
 	note "building $l1 (kernel $kver, modules: ${order[*]##*/})"
 	root="$out/l1-root"
@@ -363,6 +480,8 @@ if ! fresh "$l1" "$fp"; then
 		[ -x "$vmm" ] && cp "$vmm" "$root/bin/stardust-vmm"
 	fi
 	[ "$qemu_l2" = 1 ] && add_qemu "$root"
+	echo "${STARDUST_BUNDLE_TIMEOUT:-120}" >"$cfg/timeout-bundle"
+	[ "$with_bundle" = 1 ] && add_bundle "$root"
 	args=${vmm_args//@KERNEL@//stardust/vmlinux}
 	echo "${args//@INITRD@//stardust/l2-initramfs.cpio}" >"$cfg/vmm-args"
 	echo "$qemu_args" >"$cfg/qemu-args"
@@ -376,4 +495,4 @@ if ! fresh "$l1" "$fp"; then
 	rm -rf "$root"
 	echo "$fp" >"$l1.stamp"
 fi
-note "ready: $vmlinux $l1 (smoke: $([ -x "$smoke" ] && echo yes || echo no), stardust-vmm: $([ -x "$vmm" ] && echo yes || echo no), qemu reference: $([ "$qemu_l2" = 1 ] && echo yes || echo no))"
+note "ready: $vmlinux $l1 (smoke: $([ -x "$smoke" ] && echo yes || echo no), stardust-vmm: $([ -x "$vmm" ] && echo yes || echo no), bundle: $([ "$with_bundle" = 1 ] && echo yes || echo "no, $bundle_absent"), qemu reference: $([ "$qemu_l2" = 1 ] && echo yes || echo no))"

@@ -7,6 +7,8 @@
 #           sd-kvm-smoke and stardust-vmm (booting L2) there;
 #   direct  (a host with VMX/SVM and a real /dev/kvm) the same payloads run
 #           on the host.
+# Both then run a busybox bundle with volt-stardust (a microVM on that
+# /dev/kvm): `echo hello-from-microvm; exit 7`, checked for both.
 # Prints a summary, writes BUILD/stardust-e2e/result.env (KEY=VALUE, read by
 # stardust.bats) and the console log BUILD/stardust-e2e/e2e.log; exits 0 when
 # every step that could run passed, 77 when the test cannot run here (no
@@ -14,6 +16,7 @@
 # Environment: STARDUST_E2E_TIMEOUT (whole boot, default 240 s),
 # STARDUST_E2E_RESULT (result file instead of BUILD/stardust-e2e/result.env,
 # with the log copied next to it as .log),
+# STARDUST_BUNDLE_TIMEOUT (volt-stardust run, 120 s),
 # STARDUST_E2E_MODE (auto|nested|direct), STARDUST_E2E_MEM (L1 MiB, 1024),
 # STARDUST_E2E_CPU (qemu -cpu, qemu64,+svm,+npt), and those of
 # build-initramfs.sh.
@@ -203,6 +206,18 @@ run_direct() {
 		payload smoke "${STARDUST_SMOKE_TIMEOUT:-60}" "$build/sd-kvm-smoke"
 		# shellcheck disable=SC2046 # vmm-args is a blank-separated list
 		payload l2 "${STARDUST_L2_TIMEOUT:-90}" "$build/stardust-vmm" $(cat "$out/vmm-args")
+		if [ -f "$out/bundle-direct/config.json" ]; then
+			local rc=0
+			echo "STARDUST-E2E: bundle start"
+			VOLT_STARDUST_VMM=$(readlink -f "$build/stardust-vmm") VOLT_STARDUST_INIT=$(readlink -f "$build/stardust-init") \
+				timeout -s KILL "${STARDUST_BUNDLE_TIMEOUT:-120}" "$build/volt-stardust" --root /run/volt-stardust-e2e \
+				run -b "$out/bundle-direct" "e2e-$$" >"$out/bundle.out" 2>"$out/bundle.err" || rc=$?
+			sed 's/^/STARDUST-E2E: bundle stdout: /' "$out/bundle.out"
+			sed 's/^/STARDUST-E2E: bundle stderr: /' "$out/bundle.err"
+			echo "STARDUST-E2E: bundle out=$(head -n 1 "$out/bundle.out") rc=$rc"
+		else
+			echo "STARDUST-E2E: bundle absent"
+		fi
 		echo "STARDUST-E2E: done"
 	} >"$log" 2>&1 </dev/null
 	poll_markers
@@ -272,6 +287,32 @@ payload_verdict() { # payload_verdict NAME LABEL NEEDS_L2_MARKER
 payload_verdict smoke sd-kvm-smoke 0
 payload_verdict l2 stardust-vmm 1
 payload_verdict qemu-l2 "qemu microvm (reference)" 1
+# The bundle step: volt-stardust runs `sh -c 'echo hello-from-microvm;
+# exit 7'` in a microVM; both the output and the status must come back.
+bundle_line=$(grep -a -o 'STARDUST-E2E: bundle out=.* rc=[0-9]*' "$log" | head -n 1 | tr -d '\r' || true)
+if grep -qa 'STARDUST-E2E: bundle absent' "$log"; then
+	res[bundle]=absent
+	res[bundle_reason]="\"$(head -n 1 "$out/bundle-absent" 2>/dev/null | tr -d '"')\""
+elif [ -z "$bundle_line" ]; then
+	res[bundle]=unknown
+	grep -qa 'STARDUST-E2E: bundle start' "$log" && failures+=("volt-stardust run started but never finished (L1 died or timed out)")
+else
+	res[bundle_rc]=${bundle_line##*rc=}
+	b_out=${bundle_line#*out=}
+	b_out=${b_out% rc=*}
+	res[bundle_out]="\"${b_out//\"/}\""
+	if [ "${res[bundle_rc]}" = 7 ] && [ "$b_out" = hello-from-microvm ]; then
+		res[bundle]=pass
+	else
+		res[bundle]=fail
+		why="exit status ${res[bundle_rc]} (want 7), stdout '$b_out' (want hello-from-microvm)"
+		[ "${res[bundle_rc]}" = 137 ] && why+=", killed by its timeout"
+		err=$(grep -a -o 'STARDUST-E2E: bundle stderr: .*' "$log" | tail -n 3 | sed 's/STARDUST-E2E: bundle stderr: //' | tr -d '\r' | tr '\n' ' ' || true)
+		[ -n "$err" ] && why+="; its stderr: $err"
+		failures+=("volt-stardust bundle: $why")
+	fi
+fi
+
 if [ -n "${res[timeout]:-}" ]; then
 	last=$(grep -a -o 'STARDUST-E2E: .*' "$log" | tail -n 1 | tr -d '\r' || true)
 	failures+=("timed out after ${timeout_s}s (last marker: ${last:-none})")
@@ -282,6 +323,7 @@ say "sd-kvm-smoke: ${res[smoke]}${res[smoke_rc]:+ (rc ${res[smoke_rc]})}; stardu
 if [ "${res[l2]}" = pass ] || [ "${res[qemu_l2]}" = pass ]; then
 	say "L2 timing (L1 uptime): $(grep -a -E 'STARDUST-E2E: (qemu-l2|l2) (start|rc=)' "$log" | sed 's/STARDUST-E2E: //' | tr '\n' ' ')"
 fi
+say "volt-stardust bundle: ${res[bundle]}${res[bundle_rc]:+ (rc ${res[bundle_rc]}, stdout ${res[bundle_out]})}"
 say "total ${res[total_s]}s; log $log"
 if [ "${#failures[@]}" -gt 0 ]; then
 	res[verdict]=fail

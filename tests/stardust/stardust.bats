@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # Stardust end to end: one boot of run-e2e.sh (qemu TCG with SVM -> L1 with
-# kvm_amd -> sd-kvm-smoke and stardust-vmm on L1's /dev/kvm), then one test
-# per step, read from its result.env. Steps whose binary is not built yet,
+# kvm_amd -> sd-kvm-smoke, stardust-vmm and volt-stardust running a busybox
+# bundle on L1's /dev/kvm), then one test per step, read from its
+# result.env. Last, volt-stardust with a stand-in monitor on this machine
+# (tests/stardust-shim/run-fake.sh, no KVM). Steps whose binary is not built yet,
 # and the whole file when qemu or Debian's kernel is not installed
 # (scripts/stardust-e2e-deps.sh), skip with the reason.
 
@@ -79,4 +81,35 @@ show_run() {
 		return 1
 		;;
 	esac
+}
+
+@test "volt-stardust runs a busybox bundle in a microVM: output and exit status" {
+	require_run
+	case $(result bundle) in
+	pass) ;;
+	absent) skip "$(result bundle_reason)" ;;
+	*)
+		show_run
+		echo "expected bundle=pass (stdout hello-from-microvm, exit status 7), got bundle=$(result bundle) (rc $(result bundle_rc), stdout '$(result bundle_out)')"
+		return 1
+		;;
+	esac
+	echo "volt-stardust run in L1: stdout $(result bundle_out), exit status $(result bundle_rc)"
+}
+
+# Everything but the VM, on this machine: fake-vmm.sh stands in for the
+# monitor (loop-mounts the shim's image, runs stardust-init in host mode).
+@test "volt-stardust with a stand-in monitor: stdio, signals, lifecycle (run-fake.sh)" {
+	for f in volt-stardust stardust-init; do
+		[ -x "$SD_BUILD/$f" ] || skip "$SD_BUILD/$f is not built yet"
+	done
+	[ -d "$SD_BUILD/bundle/rootfs" ] || skip "$SD_BUILD/bundle is missing (make bundle)"
+	[ "$(id -u)" = 0 ] || skip "needs root (loop devices, mounts)"
+	local rc=0
+	timeout -s KILL 120 "$REPO/tests/stardust-shim/run-fake.sh" "$SD_BUILD" >"$BATS_TEST_TMPDIR/fake.out" 2>&1 || rc=$?
+	if grep -q '^1\.\.0 # SKIP' "$BATS_TEST_TMPDIR/fake.out"; then
+		skip "run-fake.sh: $(sed -n 's/^1\.\.0 # SKIP //p' "$BATS_TEST_TMPDIR/fake.out")"
+	fi
+	cat "$BATS_TEST_TMPDIR/fake.out"
+	[ "$rc" = 0 ] || { echo "run-fake.sh exited $rc (137: killed by the 120 s timeout)"; return 1; }
 }
