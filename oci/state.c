@@ -163,16 +163,30 @@ int volt_state_read(int dirfd, struct volt_state *s, struct volt_error *err)
 	_cleanup_close_ int fd = openat(dirfd, VOLT_STATE_FILE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return volt_err(err, errno, "read state");
-	char buf[65536];
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	if (n < 0)
+	struct stat sb;
+	if (fstat(fd, &sb) < 0)
 		return volt_err(err, errno, "read state");
-	buf[n] = '\0';
+	size_t size = (size_t)sb.st_size;
+	_cleanup_free_ char *buf = malloc(size + 1);
+	if (!buf)
+		return volt_err(err, -ENOMEM, "read state");
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return volt_err(err, errno, "read state");
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
 	char ebuf[256];
 	yajl_val root = yajl_tree_parse(buf, ebuf, sizeof ebuf);
 	if (!root || !YAJL_IS_OBJECT(root)) {
 		yajl_tree_free(root);
-		return volt_err(err, EINVAL, "state.json is corrupt");
+		return volt_err(err, -EINVAL, "state.json is corrupt");
 	}
 	struct volt_arena *a = &s->arena;
 	s->oci_version = volt_arena_strdup(a, tree_str(root, "ociVersion"));
@@ -203,6 +217,6 @@ int volt_state_read(int dirfd, struct volt_state *s, struct volt_error *err)
 	}
 	yajl_tree_free(root);
 	if (!s->id || !s->pid)
-		return volt_err(err, EINVAL, "state.json is incomplete");
+		return volt_err(err, -EINVAL, "state.json is incomplete");
 	return 0;
 }

@@ -115,7 +115,9 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 	if (listen_fd < 0)
 		return -1;
 	_cleanup_close_ int console_fd = -1;
-	if (b->opts->console_fd >= 0) {
+	if (!c->process.terminal) {
+		/* no pty: the console socket has nothing to carry */
+	} else if (b->opts->console_fd >= 0) {
 		console_fd = fcntl(b->opts->console_fd, F_DUPFD_CLOEXEC, 3);
 		if (console_fd < 0)
 			return volt_err(err, errno, "console socket");
@@ -126,15 +128,15 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 	}
 	if (c->process.terminal && console_fd < 0)
 		return volt_err(err, -EINVAL, "process.terminal is true: --console-socket is required");
-	if (volt_ns_prepare_parent(c, &ns, err) < 0)
-		return -1;
-
-	/* Host side of seccomp: cache, listener connection, audit agent. */
+	/* Host side of seccomp: cache, listener connection, audit agent (forked
+	 * here, so before our children's namespaces change below). */
 	_cleanup_(volt_seccomp_host_release) struct volt_seccomp_host sh = {.agent_fd = -1};
 	if (volt_seccomp_host_prepare(b->ctx->root, b->dirfd, c, &sh, err) < 0)
 		return -1;
 	if (sh.warning[0])
 		volt_warn(&b->ctx->log, "%s", sh.warning);
+	if (volt_ns_prepare_parent(c, &ns, err) < 0)
+		return -1;
 
 	int pidfd = -1;
 	struct clone_args ca = {
@@ -164,7 +166,7 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 		volt_init_run(&ia);
 	}
 	close(volt_steal_fd(&sync_child));
-	if (drive_init(b, &ns, pid, sync_parent, err) < 0) {
+	if (volt_ns_restore_parent(&ns, err) < 0 || drive_init(b, &ns, pid, sync_parent, err) < 0) {
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		waitpid(pid, NULL, 0);
 		close(pidfd);
@@ -195,7 +197,9 @@ static int native_start(const struct volt_ctx *ctx, struct volt_container *c, st
 		ssize_t n = recv(fd, msg + len, sizeof msg - 1 - len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || (len += (size_t)n) >= sizeof msg - 1)
+		if (n < 0)
+			return volt_err(err, errno, "container \"%s\": start", c->state.id);
+		if (n == 0 || (len += (size_t)n) >= sizeof msg - 1)
 			break;
 	}
 	if (len) {

@@ -160,6 +160,8 @@ static _Noreturn void exec_child_run(struct exec_child *x)
 	_cleanup_free_ char *path = NULL;
 	struct volt_security sec = {.audit_fd = -1, .landlock_fd = -1};
 	volt_seccomp_host_fill(x->seccomp, &sec);
+	/* The container must not reach our host fds through /proc/PID/fd. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (child_prepare(x, &path, &sec, &err) == 0 &&
 	    volt_process_apply(&x->cfg->process, x->preserve_fds, &sec, x->state, &err) == 0) {
@@ -211,6 +213,8 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 	_cleanup_container_ struct volt_container c;
 	if (volt_container_open(ctx, o->id, &c, err) < 0)
 		return -1;
+	if (c.state.backend && strcmp(c.state.backend, "native") != 0)
+		return volt_err(err, -ENOTSUP, "exec: not supported by the %s backend yet", c.state.backend);
 	enum volt_status s = volt_container_status(&c);
 	if (s != VOLT_STATUS_RUNNING && s != VOLT_STATUS_CREATED)
 		return volt_err(err, -EINVAL, "cannot exec in container \"%s\": it is %s", o->id,
@@ -236,6 +240,12 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 	    .cfg = cfg, .state = &c.state, .console_fd = -1, .preserve_fds = o->preserve_fds, .seccomp = &sh};
 	if (open_namespaces(c.state.pid, x.ns_fd, err) < 0)
 		return -1;
+	/* The init could have died and its pid been reused meanwhile: then the
+	 * fds are someone else's namespaces. */
+	if (volt_container_status(&c) == VOLT_STATUS_STOPPED) {
+		close_ns(x.ns_fd);
+		return volt_err(err, -ESRCH, "cannot exec in container \"%s\": it stopped", o->id);
+	}
 	int r = -1, pidfd = -1;
 	pid_t pid = -1;
 	int sv[2] = {-1, -1};
@@ -296,6 +306,7 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 			err->errnum = m.errnum;
 		} else {
 			volt_err(err, n < 0 ? errno : EPROTO, "exec: sync with the new process");
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		}
 		waitpid(pid, NULL, 0);
 		goto out;

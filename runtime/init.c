@@ -133,6 +133,9 @@ _Noreturn void volt_init_run(struct volt_init_args *a)
 	struct volt_security sec = {.audit_fd = -1, .landlock_fd = -1};
 	if (a->seccomp)
 		volt_seccomp_host_fill(a->seccomp, &sec);
+	/* Until execve, nothing in the container may open our /proc/PID/fd
+	 * (host fds are still open here); execve makes the workload dumpable. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Die with the runtime while it still owns us (create is in progress). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (init_prepare(a, &path, &sec, &err) < 0) {

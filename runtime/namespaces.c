@@ -16,6 +16,7 @@
 int volt_ns_plan_make(const struct oci_config *c, struct volt_ns_plan *p, struct volt_error *err)
 {
 	memset(p, 0, sizeof *p);
+	p->saved_pid_fd = p->saved_time_fd = -1;
 	for (int t = 0; t < OCI_NS__COUNT; t++)
 		p->join_fd[t] = -1;
 	for (size_t i = 0; i < c->linux.n_namespaces; i++) {
@@ -49,6 +50,11 @@ int volt_ns_plan_make(const struct oci_config *c, struct volt_ns_plan *p, struct
 
 void volt_ns_plan_close(struct volt_ns_plan *p)
 {
+	if (p->saved_pid_fd >= 0)
+		close(p->saved_pid_fd);
+	if (p->saved_time_fd >= 0)
+		close(p->saved_time_fd);
+	p->saved_pid_fd = p->saved_time_fd = -1;
 	for (int t = 0; t < OCI_NS__COUNT; t++) {
 		if (p->join_fd[t] >= 0)
 			close(p->join_fd[t]);
@@ -68,6 +74,12 @@ static int write_file(const char *path, const char *data, size_t len, struct vol
 
 int volt_ns_prepare_parent(const struct oci_config *c, struct volt_ns_plan *p, struct volt_error *err)
 {
+	if (p->join_fd[OCI_NS_PID] >= 0 &&
+	    (p->saved_pid_fd = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC)) < 0)
+		return volt_err(err, errno, "open /proc/self/ns/pid_for_children");
+	if ((p->join_fd[OCI_NS_TIME] >= 0 || p->new_ns[OCI_NS_TIME]) &&
+	    (p->saved_time_fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC)) < 0)
+		return volt_err(err, errno, "open /proc/self/ns/time_for_children");
 	if (p->join_fd[OCI_NS_PID] >= 0 && setns(p->join_fd[OCI_NS_PID], CLONE_NEWPID) < 0)
 		return volt_err(err, errno, "linux.namespaces: join pid namespace");
 	if (p->join_fd[OCI_NS_TIME] >= 0 && setns(p->join_fd[OCI_NS_TIME], CLONE_NEWTIME) < 0)
@@ -88,6 +100,15 @@ int volt_ns_prepare_parent(const struct oci_config *c, struct volt_ns_plan *p, s
 		if (n > 0 && write_file("/proc/self/timens_offsets", buf, (size_t)n, err) < 0)
 			return volt_err_ctx(err, "linux.timeOffsets");
 	}
+	return 0;
+}
+
+int volt_ns_restore_parent(struct volt_ns_plan *p, struct volt_error *err)
+{
+	if (p->saved_pid_fd >= 0 && setns(p->saved_pid_fd, CLONE_NEWPID) < 0)
+		return volt_err(err, errno, "restore the runtime's pid namespace");
+	if (p->saved_time_fd >= 0 && setns(p->saved_time_fd, CLONE_NEWTIME) < 0)
+		return volt_err(err, errno, "restore the runtime's time namespace");
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,11 @@ int volt_process_apply(const struct oci_process *p, int preserve_fds, struct vol
 int volt_process_exec(const struct oci_process *p, const char *path, struct volt_error *err)
 {
 	char *empty[] = {NULL};
+	/* The runtime blocks the signals it forwards: the workload must not
+	 * inherit that mask. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, p->args.v, p->env.n ? p->env.v : empty);
 	int e = errno;
 	if (e == ENOENT)

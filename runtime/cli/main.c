@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,9 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
+	/* A caller that ignores SIGCHLD would make our waits fail (and the
+	 * workload inherit that). */
+	signal(SIGCHLD, SIG_DFL);
 	struct volt_ctx ctx = {
 	    .root = VOLT_DEFAULT_ROOT,
 	    .cgroup_root = VOLT_CGROUP_ROOT,

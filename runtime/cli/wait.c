@@ -61,8 +61,15 @@ int cli_wait_process(const struct volt_ctx *ctx, pid_t pid, int pidfd, int maste
 			break;
 	}
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	pid_t r;
+	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (r < 0) {
+		struct volt_error err;
+		volt_err(&err, errno, "wait for process %d", pid);
+		cli_fail(ctx, &err);
+		return 255;
+	}
 	return cli_exit_code(status);
 }
 

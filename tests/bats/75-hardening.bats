@@ -114,3 +114,53 @@ HOOK
 	[ "$(cat "$TEST_TMP/target")" = secret ]
 	[ ! -e "$ROOT/$ID" ]
 }
+
+@test "the workload gets an empty signal mask (run, run -d, exec)" {
+	cfg_args /bin/volt-probe status SigBlk
+	run volt run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0000000000000000 ]
+	cfg_args /bin/volt-probe sleep 100
+	start_detached
+	[ "$(status_field "$(init_pid "$ID")" SigBlk)" = 0000000000000000 ]
+	run volt exec "$ID" /bin/volt-probe status SigBlk
+	[ "$output" = 0000000000000000 ]
+	volt exec -d --pid-file "$TEST_TMP/e.pid" "$ID" /bin/volt-probe sleep 5 </dev/null >/dev/null 2>&1
+	[ "$(status_field "$(cat "$TEST_TMP/e.pid")" SigBlk)" = 0000000000000000 ]
+}
+
+@test "run passes the exit status through even when the caller ignores SIGCHLD" {
+	cfg_args /bin/sh -c 'exit 3'
+	run bash -c "trap '' CHLD; exec '$VOLT_RUN' --root '$ROOT' run --bundle '$BUNDLE' '$ID'"
+	[ "$status" -eq 3 ]
+}
+
+@test "hooks run in the runtime's pid namespace even when the container joins another" {
+	cfg_args /bin/volt-probe sleep 100
+	start_detached
+	other=$(init_pid "$ID")
+	cat >"$TEST_TMP/hook.sh" <<HOOK
+#!/bin/sh
+readlink /proc/self/ns/pid >>"$TEST_TMP/hook-ns"
+HOOK
+	chmod +x "$TEST_TMP/hook.sh"
+	cfg --arg p "/proc/$other/ns/pid" '.linux.namespaces |= map(if .type == "pid" then .path = $p else . end)'
+	cfg --arg h "$TEST_TMP/hook.sh" '.hooks.prestart = [{"path": $h}] | .hooks.poststart = [{"path": $h}]'
+	cfg_args /bin/true
+	run volt run --bundle "$BUNDLE" "$ID-2"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$TEST_TMP/hook-ns")" -eq 2 ]
+	[ "$(sort -u "$TEST_TMP/hook-ns")" = "$(readlink /proc/self/ns/pid)" ]
+}
+
+@test "a large state (70 KB of annotations) still starts and deletes" {
+	big=$(head -c 70000 /dev/zero | tr '\0' x)
+	cfg --arg b "$big" '.annotations["org.example.big"] = $b'
+	cfg_args /bin/volt-probe sleep 100
+	start_detached create
+	run volt start "$ID"
+	[ "$status" -eq 0 ]
+	run volt delete --force "$ID"
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+}
