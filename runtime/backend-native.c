@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "hooks.h"
+#include "exec-sock.h"
 #include "init.h"
 #include "namespaces.h"
 #include "oci/cleanup.h"
@@ -25,28 +25,6 @@
 static void ns_plan_closep(struct volt_ns_plan *p)
 {
 	volt_ns_plan_close(p);
-}
-
-/* sun_path is short; reach the state dir through its fd instead. */
-static void exec_sock_addr(int dirfd, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof *sa);
-	sa->sun_family = AF_UNIX;
-	snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/" VOLT_EXEC_SOCK, dirfd);
-}
-
-static int listen_exec_sock(int dirfd, struct volt_error *err)
-{
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return volt_err(err, errno, "socket");
-	struct sockaddr_un sa;
-	exec_sock_addr(dirfd, &sa);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return volt_err(err, errno, "bind %s", VOLT_EXEC_SOCK);
-	if (listen(fd, 4) < 0)
-		return volt_err(err, errno, "listen %s", VOLT_EXEC_SOCK);
-	return volt_steal_fd(&fd);
 }
 
 static int run_runtime_hooks(struct volt_backend_create *b, struct volt_error *err)
@@ -111,7 +89,7 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 		return volt_err(err, errno, "socketpair");
 	_cleanup_close_ int sync_parent = sv[0];
 	_cleanup_close_ int sync_child = sv[1];
-	_cleanup_close_ int listen_fd = listen_exec_sock(b->dirfd, err);
+	_cleanup_close_ int listen_fd = volt_exec_sock_listen(b->dirfd, err);
 	if (listen_fd < 0)
 		return -1;
 	_cleanup_close_ int console_fd = -1;
@@ -181,34 +159,14 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 
 static int native_start(const struct volt_ctx *ctx, struct volt_container *c, struct volt_error *err)
 {
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return volt_err(err, errno, "socket");
-	struct sockaddr_un sa;
-	exec_sock_addr(c->dirfd, &sa);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return volt_err(err, errno, "container \"%s\": init is not waiting for start", c->state.id);
-	if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
-		return volt_err(err, errno, "container \"%s\": signal start", c->state.id);
-	/* EOF: execve succeeded (the connection is close-on-exec). Bytes: why not. */
 	char msg[VOLT_ERROR_MSG_MAX];
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = recv(fd, msg + len, sizeof msg - 1 - len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return volt_err(err, errno, "container \"%s\": start", c->state.id);
-		if (n == 0 || (len += (size_t)n) >= sizeof msg - 1)
-			break;
-	}
-	if (len) {
-		msg[len] = '\0';
-		volt_err(err, 0, "%s", msg);
-		err->errnum = strstr(msg, "permission denied") ? EACCES : ENOENT;
-		return -1;
-	}
-	return 0;
+	int r = volt_exec_sock_start(c->dirfd, c->state.id, msg, sizeof msg, err);
+	if (r <= 0)
+		return r;
+	/* The init's reason: execve (or a startContainer hook) failed. */
+	volt_err(err, 0, "%s", msg);
+	err->errnum = strstr(msg, "permission denied") ? EACCES : ENOENT;
+	return -1;
 }
 
 const struct volt_backend_ops volt_backend_native = {
@@ -216,14 +174,3 @@ const struct volt_backend_ops volt_backend_native = {
     .create = native_create,
     .start = native_start,
 };
-
-extern const struct volt_backend_ops volt_backend_stardust; /* backend-stardust.c */
-
-const struct volt_backend_ops *volt_backend_find(const char *name)
-{
-	if (!name || strcmp(name, "native") == 0)
-		return &volt_backend_native;
-	if (strcmp(name, "stardust") == 0)
-		return &volt_backend_stardust;
-	return NULL;
-}

@@ -17,11 +17,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "oci/cleanup.h"
+#include "exec-sock.h"
 #include "stardust/shim/host-paths.h"
 #include "stardust/shim/image.h"
 #include "stardust/shim/initramfs.h"
@@ -30,27 +30,6 @@
 
 #define SD_IMG_FILE    "stardust.img"
 #define SD_INITRD_FILE "stardust.initrd"
-
-static void exec_sock_addr(int dirfd, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof *sa);
-	sa->sun_family = AF_UNIX;
-	snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/" VOLT_EXEC_SOCK, dirfd);
-}
-
-static int listen_exec_sock(int dirfd, struct volt_error *err)
-{
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return volt_err(err, errno, "socket");
-	struct sockaddr_un sa;
-	exec_sock_addr(dirfd, &sa);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return volt_err(err, errno, "bind %s", VOLT_EXEC_SOCK);
-	if (listen(fd, 4) < 0)
-		return volt_err(err, errno, "listen %s", VOLT_EXEC_SOCK);
-	return volt_steal_fd(&fd);
-}
 
 static char *read_text(const char *path, struct volt_error *err)
 {
@@ -155,7 +134,7 @@ static void close_pair(int p[2])
 static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *pidfd_out,
 		       struct volt_error *err)
 {
-	_cleanup_close_ int listen_fd = listen_exec_sock(b->dirfd, err);
+	_cleanup_close_ int listen_fd = volt_exec_sock_listen(b->dirfd, err);
 	if (listen_fd < 0)
 		return -1;
 	int to_g[2] = {-1, -1}, from_g[2] = {-1, -1}, ctl[2] = {-1, -1};
@@ -254,31 +233,12 @@ static int sd_create(struct volt_backend_create *b, int *pidfd_out, struct volt_
 
 static int sd_start(const struct volt_ctx *ctx, struct volt_container *c, struct volt_error *err)
 {
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return volt_err(err, errno, "socket");
-	struct sockaddr_un sa;
-	exec_sock_addr(c->dirfd, &sa);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return volt_err(err, errno, "container \"%s\": the microVM is not waiting for start",
-				c->state.id);
-	if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
-		return volt_err(err, errno, "container \"%s\": signal start", c->state.id);
-	/* EOF: the guest reported STARTED. Bytes: the guest's reason why not. */
 	char msg[VOLT_ERROR_MSG_MAX];
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = recv(fd, msg + len, sizeof msg - 1 - len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || (len += (size_t)n) >= sizeof msg - 1)
-			break;
-	}
-	if (len) {
-		msg[len] = '\0';
-		return volt_err(err, -ENOENT, "container \"%s\" (microVM): %s", c->state.id, msg);
-	}
-	return 0;
+	int r = volt_exec_sock_start(c->dirfd, c->state.id, msg, sizeof msg, err);
+	if (r <= 0)
+		return r;
+	/* The guest's reason why the process did not start. */
+	return volt_err(err, -ENOENT, "container \"%s\" (microVM): %s", c->state.id, msg);
 }
 
 const struct volt_backend_ops volt_backend_stardust = {

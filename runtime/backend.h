@@ -26,7 +26,8 @@ struct volt_backend_ops {
 	int (*start)(const struct volt_ctx *ctx, struct volt_container *c, struct volt_error *err);
 };
 
-extern const struct volt_backend_ops volt_backend_native;
+extern const struct volt_backend_ops volt_backend_native;   /* backend-native.c */
+extern const struct volt_backend_ops volt_backend_stardust; /* backend-stardust.c */
 
 const struct volt_backend_ops *volt_backend_find(const char *name);
 
