@@ -343,6 +343,20 @@ int oci_config_load(const char *path, struct oci_config **out, struct volt_error
 	return parse_text(text, path, out, err);
 }
 
+int oci_config_load_text(const char *path, struct oci_config **out, char **text, struct volt_error *err)
+{
+	*out = NULL;
+	*text = read_file(path, err);
+	if (!*text)
+		return -1;
+	if (parse_text(*text, path, out, err) < 0) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 void oci_config_free(struct oci_config *c)
 {
 	if (!c)

@@ -319,6 +319,9 @@ struct oci_config {
 int oci_config_parse(const char *json, size_t len, struct oci_config **out, struct volt_error *err);
 /* Read and parse a file; errors name the file. */
 int oci_config_load(const char *path, struct oci_config **out, struct volt_error *err);
+/* The same, and hand back the file's text (malloc'd): create saves exactly
+ * the bytes it applied. */
+int oci_config_load_text(const char *path, struct oci_config **out, char **text, struct volt_error *err);
 void oci_config_free(struct oci_config *c);
 static inline void oci_config_freep(struct oci_config **c)
 {

@@ -91,8 +91,9 @@ static int build_vm_files(struct volt_backend_create *b, struct vm_files *f, str
 	} else if (sd_initramfs_cached(SD_INITRAMFS_CACHE, f->init, f->moddir, f->initrd, sizeof f->initrd,
 				       err) < 0)
 		return -1;
-	char cfg[4096 + 16];
-	snprintf(cfg, sizeof cfg, "%s/config.json", b->bundle);
+	/* The copy create saved: the guest applies exactly what create parsed. */
+	char cfg[64];
+	snprintf(cfg, sizeof cfg, "/proc/self/fd/%d/" VOLT_CONFIG_COPY, b->dirfd);
 	_cleanup_free_ char *text = read_text(cfg, err);
 	if (!text)
 		return -1;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -136,23 +135,20 @@ static void remove_state_dir(const struct volt_ctx *ctx, int dirfd, const char *
 		unlinkat(rootfd, id, AT_REMOVEDIR);
 }
 
-static int copy_config(const char *src, int dirfd, struct volt_error *err)
+/* Save the config create applied: exec, start and delete read it back. */
+static int save_config(const char *text, int dirfd, struct volt_error *err)
 {
-	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return volt_err(err, errno, "%s", src);
-	_cleanup_close_ int out =
-	    openat(dirfd, VOLT_CONFIG_COPY, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	_cleanup_close_ int out = openat(dirfd, VOLT_CONFIG_COPY, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0)
 		return volt_err(err, errno, "save config");
-	struct stat st;
-	if (fstat(in, &st) < 0)
-		return volt_err(err, errno, "%s", src);
-	off_t off = 0;
-	while (off < st.st_size) {
-		ssize_t n = sendfile(out, in, &off, (size_t)(st.st_size - off));
+	size_t len = strlen(text);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(out, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			return volt_err(err, n < 0 ? errno : EIO, "save config");
+		off += (size_t)n;
 	}
 	return 0;
 }
@@ -202,7 +198,8 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	const char *b = o->bundle ? o->bundle : ".";
 	snprintf(cfgpath, sizeof cfgpath, "%s/config.json", b);
 	_cleanup_config_ struct oci_config *c = NULL;
-	if (oci_config_load(cfgpath, &c, err) < 0)
+	_cleanup_free_ char *cfgtext = NULL;
+	if (oci_config_load_text(cfgpath, &c, &cfgtext, err) < 0)
 		return -1;
 	if (!c->has_process)
 		return volt_err(err, -EINVAL, "process: missing required field");
@@ -263,7 +260,7 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	if (cg.ops->apply(&cg, &c->linux.resources, "linux.resources", err) < 0)
 		goto fail;
 	st.cgroup_path = cg.path;
-	if (copy_config(cfgpath, dirfd, err) < 0)
+	if (save_config(cfgtext, dirfd, err) < 0)
 		goto fail;
 
 	struct volt_backend_create bc = {
