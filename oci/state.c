@@ -125,6 +125,10 @@ int volt_state_write(int dirfd, const struct volt_state *s, struct volt_error *e
 	gen_kv(g, "cgroupPath", s->cgroup_path);
 	gen_str(g, "started");
 	yajl_gen_bool(g, s->started);
+	gen_str(g, "hasPoststart");
+	yajl_gen_bool(g, s->has_poststart);
+	gen_str(g, "hasPoststop");
+	yajl_gen_bool(g, s->has_poststop);
 	yajl_gen_map_close(g);
 	const unsigned char *buf;
 	size_t len;
@@ -201,6 +205,9 @@ int volt_state_read(int dirfd, struct volt_state *s, struct volt_error *err)
 	s->cgroup_path = volt_arena_strdup(a, tree_str(root, "cgroupPath"));
 	const char *sp[] = {"started", NULL};
 	s->started = YAJL_IS_TRUE(yajl_tree_get(root, sp, yajl_t_true));
+	const char *hp[] = {"hasPoststart", NULL}, *hq[] = {"hasPoststop", NULL};
+	s->has_poststart = YAJL_IS_TRUE(yajl_tree_get(root, hp, yajl_t_true));
+	s->has_poststop = YAJL_IS_TRUE(yajl_tree_get(root, hq, yajl_t_true));
 	const char *ap[] = {"annotations", NULL};
 	yajl_val ann = yajl_tree_get(root, ap, yajl_t_object);
 	if (ann && ann->u.object.len) {

@@ -39,6 +39,9 @@ struct volt_state {
 	char *backend;	   /* "native" */
 	char *cgroup_path; /* the container's cgroup, relative to each hierarchy root */
 	bool started;	   /* `start` ran */
+	/* The saved config has poststart/poststop hooks: only then do start and
+	 * delete need to parse it. */
+	bool has_poststart, has_poststop;
 };
 
 void volt_state_release(struct volt_state *s);

@@ -122,8 +122,8 @@ static void volt_user_name(uid_t uid, char *buf, size_t len)
 	}
 }
 
-static const char *state_files[] = {VOLT_STATE_FILE, VOLT_STATE_FILE ".tmp", VOLT_CONFIG_COPY, VOLT_EXEC_SOCK,
-				    VOLT_SECCOMP_LOG, "stardust.img"};
+static const char *state_files[] = {VOLT_STATE_FILE, VOLT_STATE_FILE ".tmp", VOLT_CONFIG_COPY,
+				    VOLT_EXEC_SOCK,  VOLT_SECCOMP_LOG,	     "stardust.img"};
 
 /* Remove <root>/<id> and what Volt put in it. */
 static void remove_state_dir(const struct volt_ctx *ctx, int dirfd, const char *id)
@@ -138,7 +138,8 @@ static void remove_state_dir(const struct volt_ctx *ctx, int dirfd, const char *
 /* Save the config create applied: exec, start and delete read it back. */
 static int save_config(const char *text, int dirfd, struct volt_error *err)
 {
-	_cleanup_close_ int out = openat(dirfd, VOLT_CONFIG_COPY, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	_cleanup_close_ int out =
+	    openat(dirfd, VOLT_CONFIG_COPY, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0)
 		return volt_err(err, errno, "save config");
 	size_t len = strlen(text);
@@ -238,6 +239,8 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	st.created = created;
 	st.owner = owner;
 	st.annotations = c->annotations;
+	st.has_poststart = c->hooks[OCI_HOOK_POSTSTART].n > 0;
+	st.has_poststop = c->hooks[OCI_HOOK_POSTSTOP].n > 0;
 	st.backend = (char *)(ctx->backend ? ctx->backend : getenv("VOLT_BACKEND"));
 	if (!st.backend || !*st.backend)
 		st.backend = "native";
@@ -333,7 +336,7 @@ int volt_container_start(const struct volt_ctx *ctx, const char *id, struct volt
 	if (r < 0)
 		return r;
 	_cleanup_config_ struct oci_config *cfg = NULL;
-	if (load_config_copy(&c, &cfg, &werr) == 0 && cfg->hooks[OCI_HOOK_POSTSTART].n) {
+	if (c.state.has_poststart && load_config_copy(&c, &cfg, &werr) == 0) {
 		_cleanup_free_ char *json = NULL;
 		if (volt_state_to_json(&c.state, VOLT_STATUS_RUNNING, false, &json, &werr) == 0)
 			volt_hooks_run_warn(&cfg->hooks[OCI_HOOK_POSTSTART], OCI_HOOK_POSTSTART, json,
@@ -392,7 +395,7 @@ int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force
 		return volt_err_ctx(err, "delete container \"%s\"", id);
 	_cleanup_config_ struct oci_config *cfg = NULL;
 	struct volt_error cerr;
-	bool have_cfg = load_config_copy(&c, &cfg, &cerr) == 0;
+	bool have_cfg = c.state.has_poststop && load_config_copy(&c, &cfg, &cerr) == 0;
 	remove_state_dir(ctx, c.dirfd, id);
 	volt_userns_auto_release(ctx->root, id);
 	if (have_cfg && cfg->hooks[OCI_HOOK_POSTSTOP].n) {
