@@ -32,6 +32,9 @@ static void say(const char *fmt, const char *detail)
 {
 	char buf[1200];
 	int n = snprintf(buf, sizeof buf, fmt, detail);
+	/* detail can be guest text of any length: send only what fit. */
+	if (n >= (int)sizeof buf)
+		n = (int)sizeof buf - 1;
 	if (n > 0 && write(STDERR_FILENO, buf, (size_t)n) < 0) {
 		/* nowhere left to report */
 	}
@@ -43,6 +46,10 @@ static void ctl_reply(struct relay *r, char code, const char *msg)
 		return;
 	char buf[1100];
 	int n = snprintf(buf, sizeof buf, "%c%s", code, msg ? msg : "");
+	if (n >= (int)sizeof buf)
+		n = (int)sizeof buf - 1;
+	if (n < 0)
+		return;
 	if (send(r->a->ctl, buf, (size_t)n, MSG_NOSIGNAL) < 0) {
 		/* the creator is gone: nothing to tell */
 	}
@@ -54,7 +61,7 @@ static _Noreturn void exec_vmm(const struct sd_relay_args *a)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	int in = fcntl(a->vmm_in, F_DUPFD, 10), out = fcntl(a->vmm_out, F_DUPFD, 10);
+	int in = fcntl(a->vmm_in, F_DUPFD_CLOEXEC, 10), out = fcntl(a->vmm_out, F_DUPFD_CLOEXEC, 10);
 	if (in < 0 || out < 0 || dup2(in, SD_VMM_CONSOLE_IN_FD) < 0 || dup2(out, SD_VMM_CONSOLE_OUT_FD) < 0)
 		_exit(126);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);

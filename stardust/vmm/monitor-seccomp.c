@@ -27,6 +27,7 @@ static const struct sd_seccomp_rule vcpu_rules[] = {
     /* ioctl: KVM_RUN and KVM_IRQ_LINE only, added with argument checks. */
     {"write", "serial output, the stop eventfd, the console's wake-up eventfd"},
     {"writev", "virtio-console: guest output to the host fd"},
+    {"poll", "virtio-console: waiting for a non-blocking output fd to drain"},
     {"preadv", "virtio-blk reads"},
     {"pwritev", "virtio-blk writes"},
     {"preadv2", "virtio-blk reads (glibc may pick the v2 call)"},
@@ -54,7 +55,8 @@ static const struct sd_seccomp_rule main_rules[] = {
     {"writev", "stdio on stderr"},
     {"getpid", "pthread_kill addresses a vCPU thread by (pid, tid)"},
     {"gettid", "pthread_kill"},
-    {"tgkill", "kicking a vCPU thread out of KVM_RUN"},
+    /* tgkill: kicking a vCPU thread out of KVM_RUN, added below for our own
+     * thread group only. */
     {"close", "teardown"},
     {"brk", "malloc"},
     {"fstat", "stdio's first write"},
@@ -99,6 +101,12 @@ static int add_rules(scmp_filter_ctx ctx, enum sd_seccomp_kind kind, struct volt
 		return -1;
 	if (kind == SD_SECCOMP_VCPU)
 		return add_ioctl(ctx, KVM_RUN, "KVM_RUN", err);
+	int t = seccomp_rule_add(
+	    ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    (struct scmp_arg_cmp){
+		.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)getpid(), .datum_b = 0});
+	if (t < 0)
+		return volt_err(err, -t, "seccomp: tgkill rule");
 	/* malloc may map, never executable memory. */
 	int r = seccomp_rule_add(
 	    ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
