@@ -46,7 +46,7 @@ int sd_frame_encode(uint8_t *buf, size_t cap, uint8_t type, const void *payload,
 	buf[2] = (uint8_t)(len & 0xff);
 	buf[3] = (uint8_t)(len >> 8);
 	if (len)
-		memcpy(buf + SD_PROTO_HDR, payload, len);
+		memmove(buf + SD_PROTO_HDR, payload, len); /* payload may live in buf */
 	return (int)(SD_PROTO_HDR + len);
 }
 
