@@ -22,27 +22,9 @@
 
 #include "runtime/cgroup-internal.h"
 #include "runtime/cgroup.h"
+#include "cgroup-test-util.h"
 
-static int n_test, n_fail;
 static int usr1_fd = -1;
-
-static void fmt(char *buf, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *buf, size_t size, const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(buf, size, f, ap);
-	va_end(ap);
-}
-
-static void check(bool ok, const char *name, const char *detail)
-{
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - %s%s%s\n", ok ? "" : "not ", n_test, name, detail && !ok ? ": " : "",
-	       detail && !ok ? detail : "");
-}
 
 static void skip(const char *name, const char *why)
 {

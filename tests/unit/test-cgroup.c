@@ -15,38 +15,8 @@
 
 #include "runtime/cgroup-internal.h"
 #include "runtime/cgroup.h"
+#include "cgroup-test-util.h"
 
-static int n_test, n_fail;
-
-/* snprintf without gcc's truncation guesses: test paths are short */
-static void fmt(char *buf, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *buf, size_t size, const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(buf, size, f, ap);
-	va_end(ap);
-}
-
-static void check(bool ok, const char *name, const char *detail)
-{
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - %s%s%s\n", ok ? "" : "not ", n_test, name, detail && !ok ? ": " : "",
-	       detail && !ok ? detail : "");
-}
-
-static void put(const char *dir, const char *file, const char *s)
-{
-	char p[1024];
-	fmt(p, sizeof p, "%s/%s", dir, file);
-	FILE *f = fopen(p, "w");
-	if (f) {
-		fputs(s, f);
-		fclose(f);
-	}
-}
 
 static bool get(const char *dir, const char *file, char *buf, size_t size)
 {
