@@ -17,6 +17,12 @@
 
 #include "stardust/shim/proto.h"
 
+/* Frames for the guest wait here, not in a blocking write: a guest that
+ * stops reading its console must not stop us draining its output, reading
+ * signals or noticing the monitor's exit. Host stdin is read only while the
+ * buffer is empty, so it holds at most one STDIN frame plus small ones. */
+#define OUT_CAP (65536 + SD_PROTO_HDR + SD_PROTO_MAX_PAYLOAD)
+
 struct relay {
 	const struct sd_relay_args *a;
 	pid_t vmm;
@@ -26,6 +32,9 @@ struct relay {
 	int vmm_status;
 	uint32_t exit_status;
 	struct sd_decoder dec;
+	uint64_t pending_sigs;	   /* bit n-1: signal n did not fit in out yet */
+	size_t out_start, out_end; /* unsent bytes are out[out_start, out_end) */
+	uint8_t out[OUT_CAP];
 };
 
 static void say(const char *fmt, const char *detail)
@@ -167,11 +176,55 @@ static int pump_guest(struct relay *r)
 	return 1;
 }
 
-static void send_frame(struct relay *r, uint8_t type, const void *p, size_t n)
+/* Queue a frame for the guest; false when it does not fit now. */
+static bool queue_frame(struct relay *r, uint8_t type, const void *p, size_t n)
 {
+	if (r->out_start) {
+		memmove(r->out, r->out + r->out_start, r->out_end - r->out_start);
+		r->out_end -= r->out_start;
+		r->out_start = 0;
+	}
 	struct volt_error err;
-	if (sd_frame_write(r->a->to_guest, type, p, n, &err) < 0 && !r->vmm_gone)
-		say("volt-stardust: %s\n", err.msg);
+	int k = sd_frame_encode(r->out + r->out_end, sizeof r->out - r->out_end, type, p, n, &err);
+	if (k < 0)
+		return false;
+	r->out_end += (size_t)k;
+	return true;
+}
+
+static bool queue_signal(struct relay *r, int sig)
+{
+	uint8_t b[4];
+	sd_put_u32(b, (uint32_t)sig);
+	return queue_frame(r, SD_MSG_SIGNAL, b, sizeof b);
+}
+
+/* Write what the pipe takes now, then queue signals that waited for room. */
+static void flush_out(struct relay *r)
+{
+	while (r->out_end > r->out_start) {
+		ssize_t w = write(r->a->to_guest, r->out + r->out_start, r->out_end - r->out_start);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w <= 0) {
+			/* The monitor's end is closed: nothing will read these. */
+			if (!r->vmm_gone)
+				say("volt-stardust: control channel: write: %s\n", strerror(errno));
+			r->out_start = r->out_end = 0;
+			r->pending_sigs = 0;
+			return;
+		}
+		r->out_start += (size_t)w;
+	}
+	if (r->out_start == r->out_end)
+		r->out_start = r->out_end = 0;
+	for (int sig = 1; sig <= 64 && r->pending_sigs; sig++) {
+		uint64_t bit = 1ULL << (sig - 1);
+		if ((r->pending_sigs & bit) && queue_signal(r, sig))
+			r->pending_sigs &= ~bit;
+	}
 }
 
 static void on_signal(struct relay *r, int sig)
@@ -186,9 +239,10 @@ static void on_signal(struct relay *r, int sig)
 			}
 		return;
 	}
-	uint8_t b[4];
-	sd_put_u32(b, (uint32_t)sig);
-	send_frame(r, SD_MSG_SIGNAL, b, sizeof b);
+	/* Never dropped: one that does not fit waits in the mask (repeats of
+	 * a standard signal coalesce, as they would in a pending set). */
+	if (sig >= 1 && sig <= 64 && (r->pending_sigs || !queue_signal(r, sig)))
+		r->pending_sigs |= 1ULL << (sig - 1);
 }
 
 static void on_start_conn(struct relay *r)
@@ -201,8 +255,14 @@ static void on_start_conn(struct relay *r)
 		close(c);
 		return;
 	}
+	if (!queue_frame(r, SD_MSG_START, NULL, 0)) {
+		/* Only a flood of signals fills the buffer before START. */
+		static const char msg[] = "the VM's control channel is busy: try again";
+		write_out(c, (const uint8_t *)msg, sizeof msg - 1);
+		close(c);
+		return;
+	}
 	r->start_conn = c;
-	send_frame(r, SD_MSG_START, NULL, 0);
 }
 
 static void on_stdin(struct relay *r)
@@ -211,12 +271,13 @@ static void on_stdin(struct relay *r)
 	ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
+	/* Polled only with out empty: a whole frame still fits. */
 	if (n <= 0) {
 		r->stdin_open = false;
-		send_frame(r, SD_MSG_STDIN_EOF, NULL, 0);
+		queue_frame(r, SD_MSG_STDIN_EOF, NULL, 0);
 		return;
 	}
-	send_frame(r, SD_MSG_STDIN, buf, (size_t)n);
+	queue_frame(r, SD_MSG_STDIN, buf, (size_t)n);
 }
 
 static int64_t now_ms(void)
@@ -278,13 +339,16 @@ _Noreturn void sd_relay_run(const struct sd_relay_args *a)
 	}
 	close(a->vmm_in);
 	close(a->vmm_out);
+	fcntl(a->to_guest, F_SETFL, fcntl(a->to_guest, F_GETFL) | O_NONBLOCK);
 	int64_t deadline = now_ms() + (int64_t)a->boot_timeout_s * 1000;
 	while (!r.vmm_gone) {
-		struct pollfd p[4] = {
+		bool sending = r.out_end > r.out_start;
+		struct pollfd p[5] = {
 		    {.fd = r.sfd, .events = POLLIN},
 		    {.fd = a->from_guest, .events = POLLIN},
 		    {.fd = r.ready && !r.started ? a->listen_fd : -1, .events = POLLIN},
-		    {.fd = r.started && r.stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+		    {.fd = r.started && r.stdin_open && !sending ? STDIN_FILENO : -1, .events = POLLIN},
+		    {.fd = sending ? a->to_guest : -1, .events = POLLOUT},
 		};
 		int timeout = -1;
 		if (!r.ready) {
@@ -300,7 +364,7 @@ _Noreturn void sd_relay_run(const struct sd_relay_args *a)
 			}
 			timeout = (int)left;
 		}
-		if (poll(p, 4, timeout) < 0 && errno != EINTR)
+		if (poll(p, 5, timeout) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -319,6 +383,7 @@ _Noreturn void sd_relay_run(const struct sd_relay_args *a)
 			on_start_conn(&r);
 		if (p[3].revents)
 			on_stdin(&r);
+		flush_out(&r);
 	}
 	finish(&r);
 }

@@ -35,6 +35,13 @@ ok $(grep -qx out "$tmp/out" && grep -qx got:line "$tmp/out" && echo 0 || echo 1
 ok $(grep -qx err "$tmp/err" && ! grep -q out "$tmp/err" && echo 0 || echo 1) "run: stderr kept apart"
 ok $([ -z "$(ls /run/volt-stardust-fake 2>/dev/null)" ] && echo 0 || echo 1) "run: no state left"
 
+# Lots of stdin while the guest is busy writing lots of output: a relay that
+# blocks on a full stdin pipe stops draining the guest's output, and
+# stardust-init (blocked writing that output) stops reading stdin.
+cfg '.process.args=["sh","-c","exec 3<&0; cat <&3 >/dev/null & head -c 16777216 /dev/zero; wait"]'
+head -c 1048576 /dev/zero | timeout 30 $V run -b "$tmp/b" f7 >"$tmp/out" 2>"$tmp/err"
+ok $([ $? = 0 ] && [ "$(wc -c <"$tmp/out")" = 16777216 ] && echo 0 || echo 1) "run: 1 MiB stdin in while 16 MiB come out does not stall"
+
 cfg '.process.args=["sh","-c","trap \"exit 3\" TERM; echo up; while :; do sleep 0.1; done"]'
 (timeout 60 $V run -b "$tmp/b" f2 </dev/null >"$tmp/out"; echo $? >"$tmp/rc") &
 for _ in $(seq 100); do grep -q up "$tmp/out" 2>/dev/null && break; sleep 0.1; done
