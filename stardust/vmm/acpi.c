@@ -9,6 +9,7 @@
 #include "oci/cleanup.h"
 #include "stardust/vmm/aml.h"
 #include "stardust/vmm/layout.h"
+#include "stardust/vmm/le.h"
 
 #define HDR_LEN			       36
 #define RSDP_LEN		       36
@@ -21,22 +22,6 @@
 #define GAS_SYSTEM_IO		       1
 #define GAS_ACCESS_BYTE		       1
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint8_t checksum(const uint8_t *p, size_t n)
 {
 	uint8_t sum = 0;
@@ -48,14 +33,14 @@ static uint8_t checksum(const uint8_t *p, size_t n)
 static void header(uint8_t *t, const char sig[4], uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	sd_put32(t + 4, len);
 	t[8] = rev;
 	t[9] = 0; /* checksum, filled last */
 	memcpy(t + 10, SD_ACPI_OEM_ID, 6);
 	memcpy(t + 16, SD_ACPI_OEM_TABLE_ID, 8);
-	put32(t + 24, 1);	   /* OEM revision */
+	sd_put32(t + 24, 1);	   /* OEM revision */
 	memcpy(t + 28, "VOLT", 4); /* creator */
-	put32(t + 32, 1);
+	sd_put32(t + 32, 1);
 }
 
 static void seal(uint8_t *t)
@@ -71,7 +56,7 @@ static void gas_io(uint8_t *g, uint16_t port)
 	g[1] = 8; /* bit width */
 	g[2] = 0;
 	g[3] = GAS_ACCESS_BYTE;
-	put64(g + 4, port);
+	sd_put64(g + 4, port);
 }
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
@@ -195,24 +180,24 @@ int sd_acpi_build(struct sd_guest_mem *m, uint64_t base_gpa, const struct sd_acp
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, SD_ACPI_OEM_ID, 6);
 	r[15] = 2;
-	put32(r + 20, RSDP_LEN);
-	put64(r + 24, base_gpa + xsdt);
+	sd_put32(r + 20, RSDP_LEN);
+	sd_put64(r + 24, base_gpa + xsdt);
 	r[8] = checksum(r, 20);
 	r[32] = checksum(r, RSDP_LEN);
 
 	uint8_t *x = t + xsdt;
 	header(x, "XSDT", (uint32_t)xsdt_len, 1);
-	put64(x + HDR_LEN, base_gpa + fadt);
-	put64(x + HDR_LEN + 8, base_gpa + madt);
+	sd_put64(x + HDR_LEN, base_gpa + fadt);
+	sd_put64(x + HDR_LEN + 8, base_gpa + madt);
 	seal(x);
 
 	uint8_t *f = t + fadt;
 	header(f, "FACP", FADT_LEN, 6);
-	put32(f + 40, (uint32_t)(base_gpa + dsdt));
-	put16(f + 109, BOOT_ARCH_VGA_NOT_PRESENT | BOOT_ARCH_CMOS_RTC_NOT_PRESENT);
-	put32(f + 112, FADT_HW_REDUCED | FADT_PWR_BUTTON | FADT_SLP_BUTTON);
+	sd_put32(f + 40, (uint32_t)(base_gpa + dsdt));
+	sd_put16(f + 109, BOOT_ARCH_VGA_NOT_PRESENT | BOOT_ARCH_CMOS_RTC_NOT_PRESENT);
+	sd_put32(f + 112, FADT_HW_REDUCED | FADT_PWR_BUTTON | FADT_SLP_BUTTON);
 	f[131] = 3; /* FADT minor version: ACPI 6.3 */
-	put64(f + 140, base_gpa + dsdt);
+	sd_put64(f + 140, base_gpa + dsdt);
 	if (cfg->sleep_port) {
 		gas_io(f + 244, cfg->sleep_port);
 		gas_io(f + 256, cfg->sleep_port);
@@ -222,21 +207,21 @@ int sd_acpi_build(struct sd_guest_mem *m, uint64_t base_gpa, const struct sd_acp
 
 	uint8_t *p = t + madt;
 	header(p, "APIC", (uint32_t)madt_len, 5);
-	put32(p + 36, SD_ACPI_LAPIC_GPA);
-	put32(p + 40, 0); /* no PCAT_COMPAT: there is no 8259 to mask */
+	sd_put32(p + 36, SD_ACPI_LAPIC_GPA);
+	sd_put32(p + 40, 0); /* no PCAT_COMPAT: there is no 8259 to mask */
 	uint8_t *e = p + 44;
 	for (uint32_t i = 0; i < cfg->n_vcpus; i++, e += 8) {
 		e[0] = 0; /* Processor Local APIC */
 		e[1] = 8;
 		e[2] = (uint8_t)i; /* ACPI processor UID */
 		e[3] = (uint8_t)i; /* APIC ID, as CPUID reports it */
-		put32(e + 4, 1);   /* enabled */
+		sd_put32(e + 4, 1);   /* enabled */
 	}
 	e[0] = 1; /* IO APIC */
 	e[1] = 12;
 	e[2] = 0; /* IO APIC ID: KVM's in-kernel one reads back 0 */
-	put32(e + 4, SD_ACPI_IOAPIC_GPA);
-	put32(e + 8, 0); /* GSI base */
+	sd_put32(e + 4, SD_ACPI_IOAPIC_GPA);
+	sd_put32(e + 8, 0); /* GSI base */
 	seal(p);
 
 	uint8_t *d = t + dsdt;

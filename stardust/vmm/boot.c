@@ -8,42 +8,15 @@
 
 #include "stardust/vmm/e820.h"
 #include "stardust/vmm/layout.h"
+#include "stardust/vmm/le.h"
 
 #define PAGE 4096ULL
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 enum sd_kernel_kind sd_kernel_detect(const uint8_t *img, size_t size)
 {
 	if (size >= SELFMAG && memcmp(img, ELFMAG, SELFMAG) == 0)
 		return SD_KERNEL_ELF;
-	if (size >= SD_BP_HEADER + 4 && get32(img + SD_BP_HEADER) == SD_HDRS_MAGIC)
+	if (size >= SD_BP_HEADER + 4 && sd_get32(img + SD_BP_HEADER) == SD_HDRS_MAGIC)
 		return SD_KERNEL_BZIMAGE;
 	return SD_KERNEL_UNKNOWN;
 }
@@ -53,26 +26,26 @@ int sd_bzimage_parse(const uint8_t *img, size_t size, struct sd_bzimage *out, st
 	memset(out, 0, sizeof(*out));
 	if (size < SD_BP_INIT_SIZE + 4)
 		return volt_err(err, -EINVAL, "bzImage: %zu bytes is too short for a setup header", size);
-	if (get32(img + SD_BP_HEADER) != SD_HDRS_MAGIC)
+	if (sd_get32(img + SD_BP_HEADER) != SD_HDRS_MAGIC)
 		return volt_err(err, -EINVAL, "bzImage: no \"HdrS\" magic at %#x", SD_BP_HEADER);
-	if (get16(img + SD_BP_BOOT_FLAG) != SD_BOOT_FLAG_MAGIC)
+	if (sd_get16(img + SD_BP_BOOT_FLAG) != SD_BOOT_FLAG_MAGIC)
 		return volt_err(err, -EINVAL, "bzImage: boot_flag is %#x, not 0xaa55",
-				get16(img + SD_BP_BOOT_FLAG));
-	out->version = get16(img + SD_BP_VERSION);
+				sd_get16(img + SD_BP_BOOT_FLAG));
+	out->version = sd_get16(img + SD_BP_VERSION);
 	if (out->version < SD_BOOT_MIN_PROTOCOL)
 		return volt_err(err, -EINVAL,
 				"bzImage: boot protocol %u.%02u is older than 2.12 (no 64-bit entry)",
 				out->version >> 8, out->version & 0xff);
 	out->setup_sects = img[SD_BP_SETUP_SECTS];
 	out->loadflags = img[SD_BP_LOADFLAGS];
-	out->xloadflags = get16(img + SD_BP_XLOADFLAGS);
-	out->code32_start = get32(img + SD_BP_CODE32_START);
-	out->initrd_addr_max = get32(img + SD_BP_INITRD_ADDR_MAX);
-	out->kernel_alignment = get32(img + SD_BP_KERNEL_ALIGNMENT);
+	out->xloadflags = sd_get16(img + SD_BP_XLOADFLAGS);
+	out->code32_start = sd_get32(img + SD_BP_CODE32_START);
+	out->initrd_addr_max = sd_get32(img + SD_BP_INITRD_ADDR_MAX);
+	out->kernel_alignment = sd_get32(img + SD_BP_KERNEL_ALIGNMENT);
 	out->relocatable = img[SD_BP_RELOCATABLE];
-	out->cmdline_size = get32(img + SD_BP_CMDLINE_SIZE);
-	out->pref_address = get64(img + SD_BP_PREF_ADDRESS);
-	out->init_size = get32(img + SD_BP_INIT_SIZE);
+	out->cmdline_size = sd_get32(img + SD_BP_CMDLINE_SIZE);
+	out->pref_address = sd_get64(img + SD_BP_PREF_ADDRESS);
+	out->init_size = sd_get32(img + SD_BP_INIT_SIZE);
 	/* The header ends where the jump at 0x200 lands. */
 	out->hdr_end = (size_t)SD_BP_HEADER + img[SD_BP_JUMP + 1];
 	if (!(out->xloadflags & SD_XLF_KERNEL_64))
@@ -275,28 +248,28 @@ int sd_boot_load(struct sd_guest_mem *m, const struct sd_boot_cfg *cfg, struct s
 			end = size;
 		memcpy(zp + SD_BP_SETUP_SECTS, img + SD_BP_SETUP_SECTS, end - SD_BP_SETUP_SECTS);
 		zp[SD_BP_LOADFLAGS] |= SD_LOADFLAG_LOADED_HIGH;
-		put32(zp + SD_BP_CODE32_START, (uint32_t)SD_BZIMAGE_LOAD_GPA);
+		sd_put32(zp + SD_BP_CODE32_START, (uint32_t)SD_BZIMAGE_LOAD_GPA);
 	} else {
-		put16(zp + SD_BP_BOOT_FLAG, SD_BOOT_FLAG_MAGIC);
-		put32(zp + SD_BP_HEADER, SD_HDRS_MAGIC);
-		put16(zp + SD_BP_VERSION, SD_BOOT_PROTOCOL);
+		sd_put16(zp + SD_BP_BOOT_FLAG, SD_BOOT_FLAG_MAGIC);
+		sd_put32(zp + SD_BP_HEADER, SD_HDRS_MAGIC);
+		sd_put16(zp + SD_BP_VERSION, SD_BOOT_PROTOCOL);
 		zp[SD_BP_LOADFLAGS] = SD_LOADFLAG_LOADED_HIGH;
-		put32(zp + SD_BP_INITRD_ADDR_MAX, (uint32_t)initrd_max);
-		put32(zp + SD_BP_KERNEL_ALIGNMENT, 0x200000);
-		put16(zp + SD_BP_XLOADFLAGS, SD_XLF_KERNEL_64);
-		put32(zp + SD_BP_CMDLINE_SIZE, SD_CMDLINE_MAX_DEFAULT);
+		sd_put32(zp + SD_BP_INITRD_ADDR_MAX, (uint32_t)initrd_max);
+		sd_put32(zp + SD_BP_KERNEL_ALIGNMENT, 0x200000);
+		sd_put16(zp + SD_BP_XLOADFLAGS, SD_XLF_KERNEL_64);
+		sd_put32(zp + SD_BP_CMDLINE_SIZE, SD_CMDLINE_MAX_DEFAULT);
 	}
 	zp[SD_BP_TYPE_OF_LOADER] = SD_LOADER_UNDEFINED;
-	put32(zp + SD_BP_CMD_LINE_PTR, (uint32_t)SD_CMDLINE_GPA);
-	put32(zp + SD_BP_RAMDISK_IMAGE, (uint32_t)initrd_gpa);
-	put32(zp + SD_BP_RAMDISK_SIZE, (uint32_t)cfg->initrd_size);
-	put64(zp + SD_BP_ACPI_RSDP_ADDR, cfg->rsdp_gpa);
+	sd_put32(zp + SD_BP_CMD_LINE_PTR, (uint32_t)SD_CMDLINE_GPA);
+	sd_put32(zp + SD_BP_RAMDISK_IMAGE, (uint32_t)initrd_gpa);
+	sd_put32(zp + SD_BP_RAMDISK_SIZE, (uint32_t)cfg->initrd_size);
+	sd_put64(zp + SD_BP_ACPI_RSDP_ADDR, cfg->rsdp_gpa);
 	zp[SD_BP_E820_ENTRIES] = (uint8_t)n_e820;
 	for (size_t i = 0; i < n_e820; i++) {
 		uint8_t *e = zp + SD_BP_E820_TABLE + 20 * i;
-		put64(e, e820[i].addr);
-		put64(e + 8, e820[i].size);
-		put32(e + 16, e820[i].type);
+		sd_put64(e, e820[i].addr);
+		sd_put64(e + 8, e820[i].size);
+		sd_put32(e + 16, e820[i].type);
 	}
 
 	out->zero_page = SD_ZERO_PAGE_GPA;
