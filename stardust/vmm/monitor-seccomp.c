@@ -14,7 +14,8 @@
 
 #include "oci/cleanup.h"
 
-static const struct sd_seccomp_rule vcpu_rules[] = {
+/* What every thread of the monitor needs, whatever its kind. */
+static const struct sd_seccomp_rule common_rules[] = {
     {"futex", "device locks, the VM state lock, pthread_join"},
     {"rt_sigreturn", "return from the no-op vCPU kick handler"},
     {"rt_sigprocmask", "glibc masks signals around thread exit and pthread_kill"},
@@ -24,6 +25,9 @@ static const struct sd_seccomp_rule vcpu_rules[] = {
     {"clock_gettime", "fallback when the vDSO is not mapped"},
     {"exit", "a thread ends"},
     {"exit_group", "the monitor ends"},
+};
+
+static const struct sd_seccomp_rule vcpu_rules[] = {
     /* ioctl: KVM_RUN and KVM_IRQ_LINE only, added with argument checks. */
     {"write", "serial output, the stop eventfd, the console's wake-up eventfd"},
     {"writev", "virtio-console: guest output to the host fd"},
@@ -36,15 +40,6 @@ static const struct sd_seccomp_rule vcpu_rules[] = {
 };
 
 static const struct sd_seccomp_rule main_rules[] = {
-    {"futex", "device locks, the VM state lock, pthread_join"},
-    {"rt_sigreturn", "return from the no-op vCPU kick handler"},
-    {"rt_sigprocmask", "glibc masks signals around thread exit and pthread_kill"},
-    {"restart_syscall", "the kernel restarts an interrupted futex wait with it"},
-    {"madvise", "glibc releases a finished thread's stack with MADV_DONTNEED"},
-    {"munmap", "free() of a large block; teardown of kvm_run and guest memory"},
-    {"clock_gettime", "fallback when the vDSO is not mapped"},
-    {"exit", "a thread ends"},
-    {"exit_group", "the monitor ends"},
     /* ioctl: KVM_IRQ_LINE only (console input raises the device's
      * interrupt); mmap without PROT_EXEC, for malloc. */
     {"poll", "waiting on the stop, wake-up, signal and console fds"},
@@ -62,6 +57,12 @@ static const struct sd_seccomp_rule main_rules[] = {
     {"fstat", "stdio's first write"},
     {"newfstatat", "stdio's first write"},
 };
+
+const struct sd_seccomp_rule *sd_seccomp_common_rules(size_t *n)
+{
+	*n = sizeof(common_rules) / sizeof(common_rules[0]);
+	return common_rules;
+}
 
 const struct sd_seccomp_rule *sd_seccomp_rules(enum sd_seccomp_kind kind, size_t *n)
 {
@@ -85,15 +86,19 @@ static int add_ioctl(scmp_filter_ctx ctx, unsigned long req, const char *name, s
 
 static int add_rules(scmp_filter_ctx ctx, enum sd_seccomp_kind kind, struct volt_error *err)
 {
-	size_t n;
-	const struct sd_seccomp_rule *rules = sd_seccomp_rules(kind, &n);
-	for (size_t i = 0; i < n; i++) {
-		int nr = seccomp_syscall_resolve_name(rules[i].syscall);
-		if (nr == __NR_SCMP_ERROR)
-			return volt_err(err, -EINVAL, "seccomp: unknown syscall %s", rules[i].syscall);
-		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-		if (r < 0)
-			return volt_err(err, -r, "seccomp: rule for %s", rules[i].syscall);
+	size_t nc, n;
+	const struct sd_seccomp_rule *lists[] = {sd_seccomp_common_rules(&nc), sd_seccomp_rules(kind, &n)};
+	const size_t lens[] = {nc, n};
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lens[l]; i++) {
+			const char *name = lists[l][i].syscall;
+			int nr = seccomp_syscall_resolve_name(name);
+			if (nr == __NR_SCMP_ERROR)
+				return volt_err(err, -EINVAL, "seccomp: unknown syscall %s", name);
+			int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+			if (r < 0)
+				return volt_err(err, -r, "seccomp: rule for %s", name);
+		}
 	}
 	/* Both kinds raise interrupts: a vCPU from a notify, the main thread
 	 * from console input. Only the vCPU runs the guest. */

@@ -31,8 +31,10 @@ struct sd_seccomp_prog {
 	size_t len;
 };
 
-/* The plain (argument-free) rules of a kind, for review and tests; the
- * argument-checked ones (ioctl, mmap) are added by sd_seccomp_build. */
+/* The plain (argument-free) rules every thread gets, and those of one kind
+ * on top of them, for review and tests; the argument-checked ones (ioctl,
+ * mmap, tgkill) are added by sd_seccomp_build. */
+const struct sd_seccomp_rule *sd_seccomp_common_rules(size_t *n);
 const struct sd_seccomp_rule *sd_seccomp_rules(enum sd_seccomp_kind kind, size_t *n);
 
 /* Compile kind's allow-list with libseccomp into out (free with
