@@ -116,14 +116,9 @@ static void write_stdin(struct run *r, const uint8_t *p, size_t n)
 /* Frames from the host; *start set on START. <0 when the channel broke. */
 static int pump_control(struct run *r, bool *start)
 {
-	size_t room;
-	uint8_t *p = sd_decoder_space(&r->dec, &room);
-	ssize_t n = read(r->g->ctl_in, p, room);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n <= 0)
-		return -1;
-	sd_decoder_commit(&r->dec, (size_t)n);
+	int got = sd_decoder_fill(&r->dec, r->g->ctl_in);
+	if (got <= 0)
+		return got;
 	struct sd_frame f;
 	struct volt_error err;
 	int k;

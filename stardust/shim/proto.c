@@ -67,6 +67,19 @@ uint8_t *sd_decoder_space(struct sd_decoder *d, size_t *room)
 	return d->buf + d->end;
 }
 
+int sd_decoder_fill(struct sd_decoder *d, int fd)
+{
+	size_t room;
+	uint8_t *p = sd_decoder_space(d, &room);
+	ssize_t n = read(fd, p, room);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return -1;
+	sd_decoder_commit(d, (size_t)n);
+	return 1;
+}
+
 void sd_decoder_commit(struct sd_decoder *d, size_t n)
 {
 	d->end += n;

@@ -63,6 +63,9 @@ void sd_decoder_init(struct sd_decoder *d);
 uint8_t *sd_decoder_space(struct sd_decoder *d, size_t *room);
 /* n bytes were written at sd_decoder_space(). */
 void sd_decoder_commit(struct sd_decoder *d, size_t n);
+/* One read(2) from fd into the decoder: 1 after data, 0 when nothing is
+ * there now (EINTR, EAGAIN), -1 at EOF or on an error (errno set). */
+int sd_decoder_fill(struct sd_decoder *d, int fd);
 /* 1: *f is the next frame; 0: need more bytes; <0: bad magic or an
  * oversized length (err filled; the stream cannot be resynchronised). */
 int sd_decoder_next(struct sd_decoder *d, struct sd_frame *f, struct volt_error *err);

@@ -155,14 +155,9 @@ static void on_frame(struct relay *r, const struct sd_frame *f)
  * at EOF or on a broken stream. */
 static int pump_guest(struct relay *r)
 {
-	size_t room;
-	uint8_t *p = sd_decoder_space(&r->dec, &room);
-	ssize_t n = read(r->a->from_guest, p, room);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n <= 0)
-		return -1;
-	sd_decoder_commit(&r->dec, (size_t)n);
+	int got = sd_decoder_fill(&r->dec, r->a->from_guest);
+	if (got <= 0)
+		return got;
 	struct sd_frame f;
 	struct volt_error err;
 	int k;
