@@ -16,6 +16,7 @@
 
 #include "cgroup.h"
 #include "console.h"
+#include "namespaces.h"
 #include "oci/cleanup.h"
 #include "process.h"
 #include "profiles.h"
@@ -122,29 +123,21 @@ static int build_process(struct oci_config *cfg, const struct volt_exec_opts *o,
 struct exec_child {
 	const struct oci_config *cfg;
 	const struct volt_state *state;
-	int ns_fd[OCI_NS__COUNT];
+	struct volt_ns_plan ns; /* the init's namespaces that differ from ours, to join */
 	int sync_fd;
 	int console_fd;
 	int preserve_fds;
 	const struct volt_seccomp_host *seccomp;
 };
 
-/* The order that grants the rights to join the rest: user first. */
-static const enum oci_ns_type join_order[] = {OCI_NS_USER, OCI_NS_MOUNT, OCI_NS_NETWORK,
-					      OCI_NS_IPC,  OCI_NS_UTS,	 OCI_NS_CGROUP};
-
 static int child_prepare(struct exec_child *x, char **path, struct volt_security *sec, struct volt_error *err)
 {
 	struct volt_sync_msg m;
 	if (volt_sync_expect(x->sync_fd, VOLT_SYNC_GO, &m, err) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof join_order / sizeof join_order[0]; i++) {
-		enum oci_ns_type t = join_order[i];
-		if (x->ns_fd[t] >= 0 && setns(x->ns_fd[t], oci_ns_clone_flag(t)) < 0)
-			return volt_err(err, errno, "exec: join the container's %s namespace",
-					oci_ns_name(t));
-	}
-	if (x->ns_fd[OCI_NS_USER] >= 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+	if (volt_ns_enter_child(&x->ns, err) < 0)
+		return volt_err_ctx(err, "exec");
+	if (x->ns.join_fd[OCI_NS_USER] >= 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return volt_err(err, errno, "exec: become root in the user namespace");
 	const struct oci_process *p = &x->cfg->process;
 	if (p->terminal && volt_console_setup(x->console_fd, p, false, err) < 0)
@@ -170,21 +163,17 @@ static _Noreturn void exec_child_run(struct exec_child *x)
 	}
 	/* The sync socket is close-on-exec: the runtime reads EOF on success, this on failure. */
 	volt_sync_send(x->sync_fd, VOLT_SYNC_ERROR, 0, &err);
-	_exit(err.errnum == ENOENT ? 127 : err.errnum == EACCES ? 126 : 1);
-}
-
-static void close_ns(int *fds)
-{
-	for (int t = 0; t < OCI_NS__COUNT; t++)
-		if (fds[t] >= 0)
-			close(fds[t]);
+	_exit(volt_process_exec_status(&err));
 }
 
 /* Open the init's namespaces that differ from ours. */
-static int open_namespaces(pid_t init, int *fds, struct volt_error *err)
+static int open_namespaces(pid_t init, struct volt_ns_plan *p, struct volt_error *err)
 {
+	memset(p, 0, sizeof *p);
+	p->saved_pid_fd = p->saved_time_fd = -1;
+	for (int t = 0; t < OCI_NS__COUNT; t++)
+		p->join_fd[t] = -1;
 	for (int t = 0; t < OCI_NS__COUNT; t++) {
-		fds[t] = -1;
 		char theirs[64], ours[64];
 		const char *name = t == OCI_NS_MOUNT ? "mnt" : t == OCI_NS_NETWORK ? "net" : oci_ns_name(t);
 		snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", init, name);
@@ -193,14 +182,14 @@ static int open_namespaces(pid_t init, int *fds, struct volt_error *err)
 		if (readlink(theirs, a, sizeof a - 1) < 0) {
 			if (errno == ENOENT)
 				continue;
-			close_ns(fds);
+			volt_ns_plan_close(p);
 			return volt_err(err, errno, "exec: %s", theirs);
 		}
 		if (readlink(ours, b, sizeof b - 1) >= 0 && strcmp(a, b) == 0)
 			continue;
-		fds[t] = open(theirs, O_RDONLY | O_CLOEXEC);
-		if (fds[t] < 0) {
-			close_ns(fds);
+		p->join_fd[t] = open(theirs, O_RDONLY | O_CLOEXEC);
+		if (p->join_fd[t] < 0) {
+			volt_ns_plan_close(p);
 			return volt_err(err, errno, "exec: %s", theirs);
 		}
 	}
@@ -238,12 +227,12 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 		return -1;
 	struct exec_child x = {
 	    .cfg = cfg, .state = &c.state, .console_fd = -1, .preserve_fds = o->preserve_fds, .seccomp = &sh};
-	if (open_namespaces(c.state.pid, x.ns_fd, err) < 0)
+	if (open_namespaces(c.state.pid, &x.ns, err) < 0)
 		return -1;
 	/* The init could have died and its pid been reused meanwhile: then the
 	 * fds are someone else's namespaces. */
 	if (volt_container_status(&c) == VOLT_STATUS_STOPPED) {
-		close_ns(x.ns_fd);
+		volt_ns_plan_close(&x.ns);
 		return volt_err(err, -ESRCH, "cannot exec in container \"%s\": it stopped", o->id);
 	}
 	int r = -1, pidfd = -1;
@@ -266,8 +255,8 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 		goto out;
 	}
 	/* pid and time namespaces apply to our children: join them here. */
-	if ((x.ns_fd[OCI_NS_PID] >= 0 && setns(x.ns_fd[OCI_NS_PID], CLONE_NEWPID) < 0) ||
-	    (x.ns_fd[OCI_NS_TIME] >= 0 && setns(x.ns_fd[OCI_NS_TIME], CLONE_NEWTIME) < 0)) {
+	if ((x.ns.join_fd[OCI_NS_PID] >= 0 && setns(x.ns.join_fd[OCI_NS_PID], CLONE_NEWPID) < 0) ||
+	    (x.ns.join_fd[OCI_NS_TIME] >= 0 && setns(x.ns.join_fd[OCI_NS_TIME], CLONE_NEWTIME) < 0)) {
 		volt_err(err, errno, "exec: join the container's pid/time namespace");
 		goto out;
 	}
@@ -328,6 +317,6 @@ out:
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
-	close_ns(x.ns_fd);
+	volt_ns_plan_close(&x.ns);
 	return r;
 }

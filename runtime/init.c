@@ -158,7 +158,7 @@ _Noreturn void volt_init_run(struct volt_init_args *a)
 	if (volt_process_apply(&a->config->process, a->preserve_fds, &sec, a->state, &err) < 0)
 		goto fail;
 	volt_process_exec(&a->config->process, path, &err);
-	status = err.errnum == ENOENT ? 127 : err.errnum == EACCES ? 126 : 1;
+	status = volt_process_exec_status(&err);
 fail:
 	send(conn, err.msg, strlen(err.msg), MSG_NOSIGNAL);
 	_exit(status);

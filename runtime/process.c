@@ -199,3 +199,8 @@ int volt_process_exec(const struct oci_process *p, const char *path, struct volt
 		return volt_err(err, e, "exec: \"%s\": permission denied", p->args.v[0]);
 	return volt_err(err, e, "exec: \"%s\"", p->args.v[0]);
 }
+
+int volt_process_exec_status(const struct volt_error *err)
+{
+	return err->errnum == ENOENT ? 127 : err->errnum == EACCES ? 126 : 1;
+}

@@ -24,6 +24,10 @@ int volt_process_find_exec(const struct oci_process *p, char **path, struct volt
 int volt_process_apply(const struct oci_process *p, int preserve_fds, struct volt_security *sec,
 		       const struct volt_state *st, struct volt_error *err);
 
+/* The exit status of a process that could not be executed: 127 not found,
+ * 126 not executable, 1 otherwise (what shells and engines expect). */
+int volt_process_exec_status(const struct volt_error *err);
+
 /* execve, with envp from process.env. Only returns on failure. */
 int volt_process_exec(const struct oci_process *p, const char *path, struct volt_error *err);
 
