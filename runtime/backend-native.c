@@ -145,8 +145,7 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 	}
 	close(volt_steal_fd(&sync_child));
 	if (volt_ns_restore_parent(&ns, err) < 0 || drive_init(b, &ns, pid, sync_parent, err) < 0) {
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		waitpid(pid, NULL, 0);
+		volt_child_kill_reap(pid, pidfd);
 		close(pidfd);
 		return -1;
 	}

@@ -200,8 +200,7 @@ static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *p
 	else
 		r = wait_ready(ctl_fd, &f->o, err);
 	if (r < 0) {
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		waitpid(pid, NULL, 0);
+		volt_child_kill_reap(pid, pidfd);
 		close(pidfd);
 		return -1;
 	}

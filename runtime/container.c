@@ -22,6 +22,13 @@
 #include "seccomp-audit.h"
 #include "userns-auto.h"
 
+void volt_child_kill_reap(pid_t pid, int pidfd)
+{
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 unsigned long long volt_proc_start_time(pid_t pid, bool *zombie)
 {
 	char path[64], buf[1024];
@@ -293,8 +300,7 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	return 0;
 
 fail_kill:
-	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	waitpid(st.pid, NULL, 0);
+	volt_child_kill_reap(st.pid, pidfd);
 	close(pidfd);
 fail:;
 	struct volt_error ignored;

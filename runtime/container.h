@@ -66,6 +66,9 @@ int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force
 /* pause: freeze a running container's cgroup; !pause: thaw a paused one. */
 int volt_container_pause(const struct volt_ctx *ctx, const char *id, bool pause, struct volt_error *err);
 
+/* Kill our child pid (through its pidfd, so never a reused pid) and reap it. */
+void volt_child_kill_reap(pid_t pid, int pidfd);
+
 /* Write a pid file atomically (temp + rename), decimal, no newline. */
 int volt_write_pid_file(const char *path, pid_t pid, struct volt_error *err);
 

@@ -278,8 +278,7 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 	close(sv[1]);
 	sv[1] = -1;
 	if (cg.ops->enter(&cg, pid, err) < 0 || volt_sync_send(sv[0], VOLT_SYNC_GO, pid, NULL) < 0) {
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		waitpid(pid, NULL, 0);
+		volt_child_kill_reap(pid, pidfd);
 		goto out;
 	}
 	/* EOF: execve happened (the socket is close-on-exec). A message: why it did not. */
@@ -301,8 +300,7 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 		goto out;
 	}
 	if (o->pid_file && volt_write_pid_file(o->pid_file, pid, err) < 0) {
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		waitpid(pid, NULL, 0);
+		volt_child_kill_reap(pid, pidfd);
 		goto out;
 	}
 	volt_debug(&ctx->log, "exec %s: process %d (%s)", o->id, pid, cfg->process.args.v[0]);
