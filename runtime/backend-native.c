@@ -160,6 +160,7 @@ static int native_start(const struct volt_ctx *ctx, struct volt_container *c, st
 {
 	char msg[VOLT_ERROR_MSG_MAX];
 	int r = volt_exec_sock_start(c->dirfd, c->state.id, msg, sizeof msg, err);
+	unlinkat(c->dirfd, VOLT_EXEC_SOCK, 0); /* the init listens no more */
 	if (r <= 0)
 		return r;
 	/* The init's reason: execve (or a startContainer hook) failed. */
@@ -172,4 +173,5 @@ const struct volt_backend_ops volt_backend_native = {
     .name = "native",
     .create = native_create,
     .start = native_start,
+    .exec = volt_native_exec,
 };

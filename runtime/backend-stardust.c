@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,9 +23,11 @@
 
 #include "oci/cleanup.h"
 #include "exec-sock.h"
+#include "stardust/shim/exec-req.h"
 #include "stardust/shim/host-paths.h"
 #include "stardust/shim/image.h"
 #include "stardust/shim/initramfs.h"
+#include "stardust/shim/proto.h"
 #include "stardust/shim/relay.h"
 #include "stardust/shim/vm-opts.h"
 
@@ -241,8 +244,166 @@ static int sd_start(const struct volt_ctx *ctx, struct volt_container *c, struct
 	return volt_err(err, -ENOENT, "container \"%s\" (microVM): %s", c->state.id, msg);
 }
 
+/* ---- exec ----------------------------------------------------------------
+ * The relay runs the process in the guest (relay.h); here a stand-in host
+ * process is made for it: its pid is the one the caller gets (pid file,
+ * waits, signals), it forwards every signal it receives and exits with the
+ * guest process's status. */
+
+#define EXEC_ANSWER_TIMEOUT_MS 60000
+
+/* 'X' with our stdin, stdout and stderr: the relay writes and reads them
+ * directly, so the exec's output goes where ours would. */
+static int send_hello(int conn, struct volt_error *err)
+{
+	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof fds)];
+	} u;
+	memset(&u, 0, sizeof u);
+	char x = 'X';
+	struct iovec iov = {.iov_base = &x, .iov_len = 1};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(h), fds, sizeof fds);
+	if (sendmsg(conn, &m, MSG_NOSIGNAL) != 1)
+		return volt_err(err, errno, "exec: send the request to the microVM relay");
+	return 0;
+}
+
+/* Wait for the next frame from the relay (bounded by ms, -1: forever).
+ * 1: *f; 0: the relay closed the connection; <0 err. */
+static int next_frame(int conn, struct sd_decoder *d, struct sd_frame *f, int ms, struct volt_error *err)
+{
+	for (;;) {
+		int k = sd_decoder_next(d, f, err);
+		if (k != 0)
+			return k;
+		struct pollfd p = {.fd = conn, .events = POLLIN};
+		int r = poll(&p, 1, ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return volt_err(err, -ETIMEDOUT, "exec: no answer from the microVM within %d s",
+					ms / 1000);
+		int got = sd_decoder_fill(d, conn);
+		if (got < 0)
+			return 0;
+	}
+}
+
+static _Noreturn void standin_run(int conn, struct sd_decoder *d)
+{
+	/* Nothing of ours is for the guest process: the relay holds its stdio. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup2(null, i);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	struct volt_error err;
+	for (;;) {
+		struct sd_frame f;
+		int k = sd_decoder_next(d, &f, &err);
+		if (k < 0)
+			_exit(137);
+		if (k == 1) {
+			uint32_t st;
+			if (f.type == SD_MSG_EXIT && sd_get_u32(&f, &st, &err) == 0)
+				_exit((int)(st & 0xff));
+			continue;
+		}
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = conn, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			_exit(137);
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
+				sd_frame_write_u32(conn, SD_MSG_SIGNAL, 0, si.ssi_signo, &err);
+		}
+		/* The VM stopped without a word for us: as a process killed with
+		 * its container. */
+		if (p[1].revents && sd_decoder_fill(d, conn) < 0)
+			_exit(137);
+	}
+}
+
+static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const struct volt_exec_opts *o,
+		   pid_t *pid_out, int *pidfd_out, struct volt_error *err)
+{
+	if (o->tty || o->console_socket || o->console_fd >= 0)
+		return volt_err(err, -ENOTSUP, "exec --tty: not supported by the stardust backend yet");
+	if (o->preserve_fds)
+		return volt_err(err, -ENOTSUP, "exec --preserve-fds: not supported by the stardust backend");
+	struct volt_exec_opts req = *o;
+	_cleanup_free_ char *json = NULL;
+	if (o->process_file || o->process_json) {
+		if (volt_exec_read_process(o, &json, &req.process_json_len, err) < 0)
+			return -1;
+		req.process_json = json;
+		req.process_file = NULL;
+	}
+	_cleanup_free_ uint8_t *payload = malloc(SD_PROTO_MAX_PAYLOAD);
+	_cleanup_free_ struct sd_decoder *d = malloc(sizeof *d);
+	if (!payload || !d)
+		return volt_err(err, -ENOMEM, "exec");
+	sd_decoder_init(d);
+	int len = sd_exec_req_encode(&req, payload, SD_PROTO_MAX_PAYLOAD, err);
+	if (len < 0)
+		return -1;
+	_cleanup_close_ int conn = volt_exec_sock_connect(c->dirfd, c->state.id, err);
+	if (conn < 0 || send_hello(conn, err) < 0 ||
+	    sd_frame_write(conn, SD_MSG_EXEC, 0, payload, (size_t)len, err) < 0)
+		return -1;
+	struct sd_frame f;
+	int k = next_frame(conn, d, &f, EXEC_ANSWER_TIMEOUT_MS, err);
+	if (k < 0)
+		return -1;
+	if (k == 0)
+		return volt_err(err, -EPIPE, "exec: the microVM stopped before the process started");
+	if (f.type == SD_MSG_ERROR)
+		return volt_err(err, -EIO, "%.*s", (int)f.len, (const char *)f.payload);
+	uint32_t guest_pid;
+	if (f.type != SD_MSG_STARTED || sd_get_u32(&f, &guest_pid, err) < 0)
+		return volt_err(err, -EPROTO, "exec: unexpected %s from the microVM relay",
+				sd_msg_name(f.type));
+	struct volt_cgroup cg;
+	if (volt_cgroup_open(&cg, ctx->cgroup_root, c->state.cgroup_path, err) < 0)
+		return -1;
+	int pidfd = -1;
+	struct clone_args ca = {
+	    .flags = CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
+	};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid < 0)
+		return volt_err(err, errno, "clone3 (exec stand-in)");
+	if (pid == 0)
+		standin_run(conn, d);
+	/* In the container's cgroup, as an exec'd process is: ps lists it, and
+	 * kill --all and delete --force reach it. */
+	if (cg.ops->enter(&cg, pid, err) < 0 ||
+	    (o->pid_file && volt_write_pid_file(o->pid_file, pid, err) < 0)) {
+		volt_child_kill_reap(pid, pidfd);
+		close(pidfd);
+		return -1;
+	}
+	volt_debug(&ctx->log, "exec %s: guest process %u, stand-in %d", c->state.id, guest_pid, pid);
+	*pid_out = pid;
+	*pidfd_out = pidfd;
+	return 0;
+}
+
 const struct volt_backend_ops volt_backend_stardust = {
     .name = "stardust",
     .create = sd_create,
     .start = sd_start,
+    .exec = sd_exec,
 };

@@ -6,6 +6,7 @@
 
 #include "container.h"
 #include "cgroup.h"
+#include "exec.h"
 
 struct volt_backend_create {
 	const struct volt_ctx *ctx;
@@ -24,6 +25,10 @@ struct volt_backend_ops {
 	int (*create)(struct volt_backend_create *b, int *pidfd, struct volt_error *err);
 	/* Release the init into the user's process. */
 	int (*start)(const struct volt_ctx *ctx, struct volt_container *c, struct volt_error *err);
+	/* A new process in the running (or created) container; *pid is the
+	 * host process that stands for it (its exit status is the process's). */
+	int (*exec)(const struct volt_ctx *ctx, struct volt_container *c, const struct volt_exec_opts *o,
+		    pid_t *pid, int *pidfd, struct volt_error *err);
 };
 
 extern const struct volt_backend_ops volt_backend_native;   /* backend-native.c */

@@ -333,7 +333,6 @@ int volt_container_start(const struct volt_ctx *ctx, const char *id, struct volt
 	volt_debug(&ctx->log, "start %s: releasing init %d", id, c.state.pid);
 	int r = be->start(ctx, &c, err);
 	c.state.started = true;
-	unlinkat(c.dirfd, VOLT_EXEC_SOCK, 0);
 	struct volt_error werr;
 	if (volt_state_write(c.dirfd, &c.state, &werr) < 0 && r == 0) {
 		*err = werr;

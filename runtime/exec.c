@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cgroup.h"
 #include "console.h"
 #include "namespaces.h"
@@ -34,17 +35,18 @@ static int build_process(struct oci_config *cfg, const struct volt_exec_opts *o,
 {
 	struct oci_process *p = &cfg->process;
 	struct volt_arena *a = &cfg->arena;
-	if (o->process_file) {
+	if (o->process_file || o->process_json) {
 		struct oci_landlock landlock = p->landlock;
-		_cleanup_close_ int fd = open(o->process_file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return volt_err(err, errno, "--process %s", o->process_file);
-		char *buf = volt_arena_alloc(a, 1 << 20);
-		ssize_t n = buf ? read(fd, buf, (1 << 20) - 1) : -1;
-		if (n < 0)
-			return volt_err(err, errno, "--process %s", o->process_file);
-		if (oci_process_parse(a, buf, (size_t)n, p, err) < 0)
-			return volt_err_ctx(err, "--process %s", o->process_file);
+		_cleanup_free_ char *text = NULL;
+		size_t n;
+		if (volt_exec_read_process(o, &text, &n, err) < 0)
+			return -1;
+		char *buf = volt_arena_alloc(a, n + 1);
+		if (!buf)
+			return volt_err(err, ENOMEM, "exec");
+		memcpy(buf, text, n + 1);
+		if (oci_process_parse(a, buf, n, p, err) < 0)
+			return volt_err_ctx(err, "--process %s", o->process_file ? o->process_file : "");
 		/* The container's Landlock rules hold for every process in it. */
 		if (!p->landlock.present)
 			p->landlock = landlock;
@@ -117,6 +119,41 @@ static int build_process(struct oci_config *cfg, const struct volt_exec_opts *o,
 			sets[s]->n++;
 		}
 	}
+	return 0;
+}
+
+int volt_exec_read_process(const struct volt_exec_opts *o, char **out, size_t *len, struct volt_error *err)
+{
+	if (o->process_json) {
+		*out = strndup(o->process_json, o->process_json_len);
+		*len = o->process_json_len;
+		return *out ? 0 : volt_err(err, ENOMEM, "--process");
+	}
+	_cleanup_close_ int fd = open(o->process_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return volt_err(err, errno, "--process %s", o->process_file);
+	size_t cap = 1 << 20;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
+		return volt_err(err, ENOMEM, "--process %s", o->process_file);
+	size_t n = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf + n, cap - 1 - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return volt_err(err, errno, "--process %s", o->process_file);
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (n == cap - 1)
+			return volt_err(err, -EFBIG, "--process %s: larger than %zu bytes", o->process_file,
+					cap - 1);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	buf = NULL;
+	*len = n;
 	return 0;
 }
 
@@ -202,14 +239,22 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 	_cleanup_container_ struct volt_container c;
 	if (volt_container_open(ctx, o->id, &c, err) < 0)
 		return -1;
-	if (c.state.backend && strcmp(c.state.backend, "native") != 0)
-		return volt_err(err, -ENOTSUP, "exec: not supported by the %s backend yet", c.state.backend);
+	const struct volt_backend_ops *b = volt_backend_find(c.state.backend ? c.state.backend : "native");
+	if (!b || !b->exec)
+		return volt_err(err, -ENOTSUP, "exec: not supported by the %s backend",
+				c.state.backend ? c.state.backend : "native");
 	enum volt_status s = volt_container_status(&c);
 	if (s != VOLT_STATUS_RUNNING && s != VOLT_STATUS_CREATED)
 		return volt_err(err, -EINVAL, "cannot exec in container \"%s\": it is %s", o->id,
 				volt_status_name(s));
+	return b->exec(ctx, &c, o, pid_out, pidfd_out, err);
+}
+
+int volt_native_exec(const struct volt_ctx *ctx, struct volt_container *c, const struct volt_exec_opts *o,
+		     pid_t *pid_out, int *pidfd_out, struct volt_error *err)
+{
 	char cfgpath[64];
-	snprintf(cfgpath, sizeof cfgpath, "/proc/self/fd/%d/" VOLT_CONFIG_COPY, c.dirfd);
+	snprintf(cfgpath, sizeof cfgpath, "/proc/self/fd/%d/" VOLT_CONFIG_COPY, c->dirfd);
 	_cleanup_config_ struct oci_config *cfg = NULL;
 	/* Profiles last: a caps or Landlock profile holds for exec'd processes
 	 * even when --process brings its own capabilities. */
@@ -218,20 +263,23 @@ int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts 
 		return -1;
 
 	struct volt_cgroup cg;
-	if (volt_cgroup_open(&cg, ctx->cgroup_root, c.state.cgroup_path, err) < 0)
+	if (volt_cgroup_open(&cg, ctx->cgroup_root, c->state.cgroup_path, err) < 0)
 		return -1;
 	/* The same compiled (cached) filter as the init's; in audit mode its own agent
 	 * logs into the same seccomp.log. */
 	_cleanup_(volt_seccomp_host_release) struct volt_seccomp_host sh = {.agent_fd = -1};
-	if (volt_seccomp_host_prepare(ctx->root, c.dirfd, cfg, &sh, err) < 0)
+	if (volt_seccomp_host_prepare(ctx->root, c->dirfd, cfg, &sh, err) < 0)
 		return -1;
-	struct exec_child x = {
-	    .cfg = cfg, .state = &c.state, .console_fd = -1, .preserve_fds = o->preserve_fds, .seccomp = &sh};
-	if (open_namespaces(c.state.pid, &x.ns, err) < 0)
+	struct exec_child x = {.cfg = cfg,
+			       .state = &c->state,
+			       .console_fd = -1,
+			       .preserve_fds = o->preserve_fds,
+			       .seccomp = &sh};
+	if (open_namespaces(c->state.pid, &x.ns, err) < 0)
 		return -1;
 	/* The init could have died and its pid been reused meanwhile: then the
 	 * fds are someone else's namespaces. */
-	if (volt_container_status(&c) == VOLT_STATUS_STOPPED) {
+	if (volt_container_status(c) == VOLT_STATUS_STOPPED) {
 		volt_ns_plan_close(&x.ns);
 		return volt_err(err, -ESRCH, "cannot exec in container \"%s\": it stopped", o->id);
 	}

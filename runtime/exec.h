@@ -12,7 +12,9 @@
 struct volt_exec_opts {
 	const char *id;
 	const char *process_file; /* --process: a runtime-spec process JSON */
-	char **args;		  /* else: the command (the config's process is the template) */
+	const char *process_json; /* or its text already read (process_json_len bytes) */
+	size_t process_json_len;
+	char **args; /* else: the command (the config's process is the template) */
 	size_t n_args;
 	bool tty;
 	const char *cwd;
@@ -28,8 +30,17 @@ struct volt_exec_opts {
 	int preserve_fds;
 };
 
-/* Start the process; *pid and *pidfd get it. */
+/* Start the process; *pid and *pidfd get it. The container's backend does
+ * the work (backend.h). */
 int volt_container_exec(const struct volt_ctx *ctx, const struct volt_exec_opts *o, pid_t *pid, int *pidfd,
 			struct volt_error *err);
+
+/* The native backend's exec: the process joins the init's namespaces. */
+int volt_native_exec(const struct volt_ctx *ctx, struct volt_container *c, const struct volt_exec_opts *o,
+		     pid_t *pid, int *pidfd, struct volt_error *err);
+
+/* The text of --process (o->process_json, or the file read), NUL-terminated,
+ * in a malloc'ed *out. */
+int volt_exec_read_process(const struct volt_exec_opts *o, char **out, size_t *len, struct volt_error *err);
 
 #endif

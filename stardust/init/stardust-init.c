@@ -74,7 +74,7 @@ int main(void)
 	    sd_guest_mount_bundle(SD_GUEST_BUNDLE_DEV, SD_GUEST_BUNDLE, &err) < 0) {
 		kmsg(log, err.msg);
 		struct volt_error ignored;
-		sd_frame_write(ctl, SD_MSG_ERROR, err.msg, strlen(err.msg), &ignored);
+		sd_frame_write(ctl, SD_MSG_ERROR, 0, err.msg, strlen(err.msg), &ignored);
 		sd_guest_exit(1);
 	}
 	struct sd_guest_run g = {

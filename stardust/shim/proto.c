@@ -16,6 +16,12 @@ const char *sd_msg_name(uint8_t type)
 		return "STDIN";
 	case SD_MSG_STDIN_EOF:
 		return "STDIN_EOF";
+	case SD_MSG_EXEC:
+		return "EXEC";
+	case SD_MSG_OUT_ACK:
+		return "OUT_ACK";
+	case SD_MSG_IN_ACK:
+		return "IN_ACK";
 	case SD_MSG_READY:
 		return "READY";
 	case SD_MSG_STARTED:
@@ -32,7 +38,7 @@ const char *sd_msg_name(uint8_t type)
 	return "?";
 }
 
-int sd_frame_encode(uint8_t *buf, size_t cap, uint8_t type, const void *payload, size_t len,
+int sd_frame_encode(uint8_t *buf, size_t cap, uint8_t type, uint32_t stream, const void *payload, size_t len,
 		    struct volt_error *err)
 {
 	if (len > SD_PROTO_MAX_PAYLOAD)
@@ -45,6 +51,7 @@ int sd_frame_encode(uint8_t *buf, size_t cap, uint8_t type, const void *payload,
 	buf[1] = type;
 	buf[2] = (uint8_t)(len & 0xff);
 	buf[3] = (uint8_t)(len >> 8);
+	sd_put_u32(buf + 4, stream);
 	if (len)
 		memmove(buf + SD_PROTO_HDR, payload, len); /* payload may live in buf */
 	return (int)(SD_PROTO_HDR + len);
@@ -108,6 +115,7 @@ int sd_decoder_next(struct sd_decoder *d, struct sd_frame *f, struct volt_error 
 		return 0;
 	f->type = p[1];
 	f->len = (uint16_t)len;
+	f->stream = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
 	f->payload = p + SD_PROTO_HDR;
 	d->start += SD_PROTO_HDR + len;
 	if (d->start == d->end)
@@ -152,24 +160,33 @@ static int write_full(int fd, const uint8_t *p, size_t n, struct volt_error *err
 	return 0;
 }
 
-int sd_frame_write(int fd, uint8_t type, const void *payload, size_t len, struct volt_error *err)
+int sd_frame_write(int fd, uint8_t type, uint32_t stream, const void *payload, size_t len,
+		   struct volt_error *err)
 {
 	uint8_t buf[SD_PROTO_HDR + SD_PROTO_MAX_PAYLOAD];
-	int n = sd_frame_encode(buf, sizeof buf, type, payload, len, err);
+	int n = sd_frame_encode(buf, sizeof buf, type, stream, payload, len, err);
 	if (n < 0)
 		return -1;
 	return write_full(fd, buf, (size_t)n, err);
 }
 
-int sd_frame_write_all(int fd, uint8_t type, const void *data, size_t len, struct volt_error *err)
+int sd_frame_write_all(int fd, uint8_t type, uint32_t stream, const void *data, size_t len,
+		       struct volt_error *err)
 {
 	const uint8_t *p = data;
 	do {
 		size_t n = len < SD_PROTO_MAX_PAYLOAD ? len : SD_PROTO_MAX_PAYLOAD;
-		if (sd_frame_write(fd, type, p, n, err) < 0)
+		if (sd_frame_write(fd, type, stream, p, n, err) < 0)
 			return -1;
 		p += n;
 		len -= n;
 	} while (len);
 	return 0;
+}
+
+int sd_frame_write_u32(int fd, uint8_t type, uint32_t stream, uint32_t v, struct volt_error *err)
+{
+	uint8_t b[4];
+	sd_put_u32(b, v);
+	return sd_frame_write(fd, type, stream, b, sizeof b, err);
 }

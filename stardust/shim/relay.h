@@ -9,11 +9,24 @@
  *   start   `start` connects to exec.sock and sends 'S' (as with the native
  *           backend): START goes to the guest; the connection is closed on
  *           STARTED (success) or gets the guest's ERROR text.
- *   running STDOUT/STDERR frames go to the relay's own fds 1 and 2 (the
- *           caller's, as a volt-run container's are), its stdin goes in
- *           STDIN frames, every signal it receives becomes a SIGNAL frame.
+ *   running stream 0 (the container's process): STDOUT/STDERR frames go to
+ *           the relay's own fds 1 and 2 (the caller's, as a volt-run
+ *           container's are), its stdin goes in STDIN frames, every signal
+ *           it receives becomes a SIGNAL frame.
+ *   exec    a client (`volt-stardust exec`'s stand-in process) connects to
+ *           exec.sock, sends 'X' with its stdin, stdout and stderr attached
+ *           (SCM_RIGHTS) and an EXEC frame; it gets a stream of its own: the
+ *           relay moves that stream's stdio between the guest and those fds
+ *           and sends the client STARTED (guest pid) or ERROR, then EXIT once
+ *           every byte of output was written; SIGNAL frames from the client
+ *           go to the guest process. A client that goes away kills it.
  *   stop    when the monitor exits it exits with the guest's EXIT status
  *           (the monitor's own status if none came).
+ *
+ * Output is written to the caller's fds without O_NONBLOCK (they are shared
+ * with the caller): only after POLLOUT and at most PIPE_BUF bytes at a time,
+ * which a pipe or socket then takes without blocking. Credits (proto.h) keep
+ * what waits in the relay under a window per stream.
  *
  * The monitor gets PR_SET_PDEATHSIG: SIGKILL to the relay ends the VM. */
 #ifndef STARDUST_SHIM_RELAY_H

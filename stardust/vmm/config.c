@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stardust/vmm/virtio/net.h"
+
 const char sd_vm_usage[] =
     "usage: stardust-vmm --kernel FILE [--initrd FILE] [--cmdline STRING] [--mem MiB] [--vcpus N]\n"
     "                    [--disk FILE[,ro]] [--console-in FD|PATH --console-out FD|PATH]\n"
+    "                    [--net-tap NAME[,mac=XX:XX:XX:XX:XX:XX] | --net-fd FD[,mac=...]]\n"
     "                    [--serial] [--no-seccomp] [--no-jail] [--kvm DEVICE]\n"
     "Exit status: the byte the guest wrote to port 0x501, 0 on a clean power-off, 1 on error.\n";
 
@@ -69,6 +72,56 @@ static int disk(struct sd_vm_config *cfg, const char *s, struct volt_error *err)
 	return 0;
 }
 
+/* What the kernel's dev_valid_name accepts, minus ',' (our separator). */
+static bool ifname_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= 16 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] == ',' || s[i] == ' ' ||
+		    (s[i] >= '\t' && s[i] <= '\r'))
+			return false;
+	return true;
+}
+
+/* --net-tap NAME[,mac=M] and --net-fd FD[,mac=M]. */
+static int net(struct sd_vm_config *cfg, const char *opt, const char *s, struct volt_error *err)
+{
+	if (cfg->net)
+		return volt_err(err, -EINVAL, "%s: only one network device (--net-tap or --net-fd)", opt);
+	const char *comma = strchr(s, ',');
+	size_t n = comma ? (size_t)(comma - s) : strlen(s);
+	if (comma) {
+		if (strncmp(comma, ",mac=", 5) != 0)
+			return volt_err(err, -EINVAL,
+					"%s: \"%s\": only \",mac=XX:XX:XX:XX:XX:XX\" may follow", opt, s);
+		if (sd_net_parse_mac(comma + 5, cfg->net_mac, err) < 0)
+			return volt_err_ctx(err, "%s", opt);
+		cfg->net_mac_set = true;
+	}
+	if (n >= sizeof(cfg->net_buf))
+		return volt_err(err, -EINVAL, "%s: \"%s\" is too long", opt, s);
+	memcpy(cfg->net_buf, s, n);
+	cfg->net_buf[n] = 0;
+	if (!strcmp(opt, "--net-tap")) {
+		if (!ifname_ok(s, n))
+			return volt_err(err, -EINVAL,
+					"%s: \"%s\" is not an interface name (1..15 bytes, no /:, or spaces)",
+					opt, cfg->net_buf);
+		cfg->net_tap = cfg->net_buf;
+	} else {
+		uint64_t v;
+		if (!all_digits(cfg->net_buf))
+			return volt_err(err, -EINVAL, "%s: \"%s\" is not a file descriptor number", opt,
+					cfg->net_buf);
+		if (parse_u64(opt, cfg->net_buf, 0, 1 << 20, &v, err) < 0)
+			return -1;
+		cfg->net_fd = (int)v;
+	}
+	cfg->net = true;
+	return 0;
+}
+
 int sd_vm_config_parse(struct sd_vm_config *cfg, int argc, char *const argv[], struct volt_error *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -77,6 +130,7 @@ int sd_vm_config_parse(struct sd_vm_config *cfg, int argc, char *const argv[], s
 	cfg->seccomp = true;
 	cfg->jail = true;
 	cfg->console_in_fd = cfg->console_out_fd = -1;
+	cfg->net_fd = -1;
 	bool have_in = false, have_out = false;
 
 	for (int i = 1; i < argc; i++) {
@@ -141,6 +195,9 @@ int sd_vm_config_parse(struct sd_vm_config *cfg, int argc, char *const argv[], s
 			if (endpoint(name, val, &cfg->console_out_fd, &cfg->console_out_path, err) < 0)
 				return -1;
 			have_out = true;
+		} else if (!strcmp(name, "--net-tap") || !strcmp(name, "--net-fd")) {
+			if (net(cfg, name, val, err) < 0)
+				return -1;
 		} else if (!strcmp(name, "--kvm")) {
 			cfg->kvm_dev = val;
 		} else {

@@ -2,11 +2,16 @@
  *
  *   stardust-vmm --kernel F [--initrd F] [--cmdline S] [--mem MiB] [--vcpus N]
  *                [--disk F[,ro]] [--console-in FD|PATH --console-out FD|PATH]
+ *                [--net-tap NAME[,mac=M] | --net-fd FD[,mac=M]]
  *                [--serial] [--no-seccomp] [--no-jail] [--kvm DEV]
  *
  * --memory is accepted for --mem. Options take their value as the next
  * argument or after '='. A console
- * endpoint that is all digits is an inherited fd, anything else a path. */
+ * endpoint that is all digits is an inherited fd, anything else a path.
+ * --net-tap opens (or creates) tap NAME; --net-fd takes an inherited tap fd
+ * or a datagram/seqpacket socket, one frame per datagram. M is the guest's
+ * MAC, XX:XX:XX:XX:XX:XX; by default 02:5d:... derived from NAME (or from
+ * "fd:FD"). */
 #ifndef STARDUST_VMM_CONFIG_H
 #define STARDUST_VMM_CONFIG_H
 
@@ -33,12 +38,20 @@ struct sd_vm_config {
 	int console_in_fd, console_out_fd;
 	const char *console_in_path, *console_out_path;
 	bool console; /* a virtio-console is wanted */
-	bool serial;  /* COM1, output to stdout, kernel console on it */
+	/* virtio-net backend: tap name, or inherited fd (>= 0); net says
+	 * either was given. */
+	const char *net_tap;
+	int net_fd;
+	bool net;
+	bool net_mac_set;
+	uint8_t net_mac[6];
+	bool serial; /* COM1, output to stdout, kernel console on it */
 	bool seccomp;
 	bool jail;
 	const char *kvm_dev;
 	bool help;
 	char disk_buf[4096]; /* --disk's path without ",ro" */
+	char net_buf[64];    /* --net-tap's name without ",mac=..." */
 };
 
 /* argv[0] is skipped. Fills the defaults, then the options; checks ranges

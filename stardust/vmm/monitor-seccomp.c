@@ -30,7 +30,7 @@ static const struct sd_seccomp_rule common_rules[] = {
 static const struct sd_seccomp_rule vcpu_rules[] = {
     /* ioctl: KVM_RUN and KVM_IRQ_LINE only, added with argument checks. */
     {"write", "serial output, the stop eventfd, the console's wake-up eventfd"},
-    {"writev", "virtio-console: guest output to the host fd"},
+    {"writev", "virtio-console: guest output to the host fd; virtio-net: one frame to the backend"},
     {"poll", "virtio-console: waiting for a non-blocking output fd to drain"},
     {"preadv", "virtio-blk reads"},
     {"pwritev", "virtio-blk writes"},
@@ -40,12 +40,15 @@ static const struct sd_seccomp_rule vcpu_rules[] = {
 };
 
 static const struct sd_seccomp_rule main_rules[] = {
-    /* ioctl: KVM_IRQ_LINE only (console input raises the device's
-     * interrupt); mmap without PROT_EXEC, for malloc. */
-    {"poll", "waiting on the stop, wake-up, signal and console fds"},
+    /* ioctl: KVM_IRQ_LINE only (console input and received frames raise
+     * the device's interrupt); mmap without PROT_EXEC, for malloc. The
+     * network backend (tap) is opened and checked (TUNSETIFF, TUNGETIFF,
+     * fcntl, getsockopt) before the filters are loaded: nothing new here. */
+    {"poll", "waiting on the stop, wake-up, signal, console and network backend fds"},
     {"ppoll", "the same, where glibc uses ppoll"},
     {"read", "draining eventfds and the signalfd"},
-    {"readv", "virtio-console: host input into the guest's receive buffers"},
+    {"readv", "virtio-console: host input into the guest's receive buffers; virtio-net: one frame from "
+	      "the backend into a posted buffer"},
     {"write", "the stop and wake-up eventfds; error messages on stderr"},
     {"writev", "stdio on stderr"},
     {"getpid", "pthread_kill addresses a vCPU thread by (pid, tid)"},
@@ -101,7 +104,7 @@ static int add_rules(scmp_filter_ctx ctx, enum sd_seccomp_kind kind, struct volt
 		}
 	}
 	/* Both kinds raise interrupts: a vCPU from a notify, the main thread
-	 * from console input. Only the vCPU runs the guest. */
+	 * from console input and received frames. Only the vCPU runs the guest. */
 	if (add_ioctl(ctx, KVM_IRQ_LINE, "KVM_IRQ_LINE", err) < 0)
 		return -1;
 	if (kind == SD_SECCOMP_VCPU)

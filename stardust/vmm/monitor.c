@@ -22,10 +22,12 @@
 #include "stardust/vmm/monitor-seccomp.h"
 #include "stardust/vmm/serial.h"
 #include "stardust/vmm/sysports.h"
+#include "stardust/vmm/tap.h"
 #include "stardust/vmm/vcpu.h"
 #include "stardust/vmm/virtio/block.h"
 #include "stardust/vmm/virtio/console.h"
 #include "stardust/vmm/virtio/mmio.h"
+#include "stardust/vmm/virtio/net.h"
 #include "stardust/vmm/x86-setup.h"
 
 #define CMDLINE_MAX 4096
@@ -57,6 +59,12 @@ struct vm {
 	struct irq_line con_irq;
 	struct sd_bus_dev *con_dev;
 	bool con_rx_wanted; /* last seen by the console's MMIO handler */
+	bool has_net;
+	struct sd_net net;
+	struct sd_mmio net_t;
+	struct irq_line net_irq;
+	struct sd_bus_dev *net_dev;
+	bool net_rx_wanted; /* last seen by the network device's MMIO handler */
 
 	struct sd_vcpu vcpus[SD_CFG_VCPUS_MAX];
 	uint32_t n_vcpus;
@@ -65,6 +73,8 @@ struct vm {
 
 	int disk_fd, con_in, con_out;
 	bool own_con_in, own_con_out;
+	int net_fd;
+	bool own_net_fd;
 	int wake_efd, sig_fd;
 	struct file_map kernel, initrd;
 };
@@ -166,6 +176,31 @@ static int console_read(void *opaque, uint64_t off, void *data, uint32_t len, st
 	return sd_mmio_read(&vm->con_t, off, data, len, err);
 }
 
+/* Whether the main thread should poll the network backend fd. Under the
+ * network device's bus lock. */
+static bool net_rx_wanted(const struct vm *vm)
+{
+	const struct sd_net *n = &vm->net;
+	return n->queues[SD_NET_RXQ].active && !n->rx_blocked && !n->rx_eof;
+}
+
+static int net_write(void *opaque, uint64_t off, const void *data, uint32_t len, struct volt_error *err)
+{
+	struct vm *vm = opaque;
+	int r = sd_mmio_write(&vm->net_t, off, data, len, err);
+	bool wanted = net_rx_wanted(vm);
+	if (wanted && !vm->net_rx_wanted)
+		wake_main(vm);
+	vm->net_rx_wanted = wanted;
+	return r;
+}
+
+static int net_read(void *opaque, uint64_t off, void *data, uint32_t len, struct volt_error *err)
+{
+	struct vm *vm = opaque;
+	return sd_mmio_read(&vm->net_t, off, data, len, err);
+}
+
 static int add_virtio(struct vm *vm, const char *name, struct sd_acpi_virtio *acpi, size_t *n, void *opaque,
 		      sd_bus_read_fn rd, sd_bus_write_fn wr, struct volt_error *err)
 {
@@ -215,6 +250,23 @@ static int setup_devices(struct vm *vm, const struct sd_vm_config *cfg, struct s
 			return -1;
 		vm->con_dev = sd_bus_find(&vm->mmio, base, 1);
 		vm->has_con = true;
+	}
+	if (cfg->net) {
+		/* Last, so that adding it moves neither vda nor hvc0. */
+		char seed[32];
+		snprintf(seed, sizeof(seed), "fd:%d", cfg->net_fd);
+		if (sd_net_init(&vm->net, &vm->mem, vm->net_fd, cfg->net_mac_set ? cfg->net_mac : NULL,
+				cfg->net_tap ? cfg->net_tap : seed, err) < 0)
+			return -1;
+		vm->net.rx_kick = wake_main;
+		vm->net.rx_kick_opaque = vm;
+		vm->net_irq = (struct irq_line){vm_fd, SD_VIRTIO_IRQ_BASE + (uint32_t)*n_virtio};
+		sd_mmio_init(&vm->net_t, &vm->net.dev, irq_cb, &vm->net_irq);
+		uint64_t base = SD_VIRTIO_MMIO_BASE + *n_virtio * SD_VIRTIO_MMIO_STRIDE;
+		if (add_virtio(vm, "virtio-net", acpi, n_virtio, vm, net_read, net_write, err) < 0)
+			return -1;
+		vm->net_dev = sd_bus_find(&vm->mmio, base, 1);
+		vm->has_net = true;
 	}
 	return 0;
 }
@@ -309,13 +361,27 @@ static void console_input(struct vm *vm)
 		sd_vm_note_refused(&vm->state, &e);
 }
 
+/* Frames from the backend into the guest; a read error or a closed
+ * backend only stops the device's receive side (sd_net sets rx_eof). */
+static void net_input(struct vm *vm)
+{
+	struct volt_error e = {0};
+	sd_bus_dev_lock(vm->net_dev);
+	int r = sd_net_rx(&vm->net, &e);
+	vm->net_rx_wanted = net_rx_wanted(vm);
+	sd_bus_dev_unlock(vm->net_dev);
+	if (r < 0)
+		sd_vm_note_refused(&vm->state, &e);
+}
+
 static void main_loop(struct vm *vm)
 {
 	while (!sd_vm_stopping(&vm->state)) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 		    {.fd = vm->state.stop_efd, .events = POLLIN},
 		    {.fd = vm->wake_efd, .events = POLLIN},
 		    {.fd = vm->sig_fd, .events = POLLIN},
+		    {.fd = -1, .events = POLLIN},
 		    {.fd = -1, .events = POLLIN},
 		};
 		if (vm->has_con) {
@@ -324,7 +390,13 @@ static void main_loop(struct vm *vm)
 				p[3].fd = vm->con.in_fd;
 			sd_bus_dev_unlock(vm->con_dev);
 		}
-		int n = poll(p, 4, -1);
+		if (vm->has_net) {
+			sd_bus_dev_lock(vm->net_dev);
+			if (net_rx_wanted(vm))
+				p[4].fd = vm->net.fd;
+			sd_bus_dev_unlock(vm->net_dev);
+		}
+		int n = poll(p, 5, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -341,6 +413,8 @@ static void main_loop(struct vm *vm)
 		}
 		if (p[3].fd >= 0 && p[3].revents)
 			console_input(vm);
+		if (p[4].fd >= 0 && p[4].revents)
+			net_input(vm);
 	}
 }
 
@@ -362,6 +436,8 @@ static void teardown(struct vm *vm)
 		close(vm->con_in);
 	if (vm->own_con_out && vm->con_out >= 0)
 		close(vm->con_out);
+	if (vm->own_net_fd && vm->net_fd >= 0)
+		close(vm->net_fd);
 	if (vm->wake_efd >= 0)
 		close(vm->wake_efd);
 	if (vm->sig_fd >= 0)
@@ -371,6 +447,26 @@ static void teardown(struct vm *vm)
 	sd_seccomp_prog_free(&vm->prog_vcpu);
 	sd_seccomp_prog_free(&vm->prog_main);
 	sd_vm_state_destroy(&vm->state);
+}
+
+/* Before the jail: its network namespace and dropped capabilities would
+ * keep us from attaching to the tap. An inherited fd is made non-blocking,
+ * so that a full peer drops a frame instead of stopping a vCPU. */
+static int open_net(struct vm *vm, const struct sd_vm_config *cfg, struct volt_error *err)
+{
+	if (cfg->net_tap) {
+		vm->net_fd = sd_tap_open(cfg->net_tap, err);
+		if (vm->net_fd < 0)
+			return volt_err_ctx(err, "--net-tap");
+		vm->own_net_fd = true;
+		return 0;
+	}
+	int fl = fcntl(cfg->net_fd, F_GETFL);
+	if (fl < 0 || fcntl(cfg->net_fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return volt_err(err, errno, "--net-fd %d", cfg->net_fd);
+	vm->net_fd = cfg->net_fd;
+	vm->own_net_fd = false;
+	return 0;
 }
 
 static int open_everything(struct vm *vm, const struct sd_vm_config *cfg, struct volt_error *err)
@@ -392,6 +488,8 @@ static int open_everything(struct vm *vm, const struct sd_vm_config *cfg, struct
 	     open_endpoint("console output", cfg->console_out_fd, cfg->console_out_path,
 			   O_WRONLY | O_CREAT | O_APPEND, &vm->con_out, &vm->own_con_out, err) < 0))
 		return -1;
+	if (cfg->net && open_net(vm, cfg, err) < 0)
+		return -1;
 	vm->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->wake_efd < 0)
 		return volt_err(err, errno, "eventfd");
@@ -411,7 +509,7 @@ static int run(struct vm *vm, const struct sd_vm_config *cfg, struct sd_monitor_
 	uint64_t bytes = cfg->mem_mib << 20;
 	if (sd_guest_mem_alloc(&vm->mem, bytes, err) < 0 || sd_kvm_set_memory(&vm->kvm, &vm->mem, err) < 0)
 		return -1;
-	struct sd_acpi_virtio acpi[2];
+	struct sd_acpi_virtio acpi[3];
 	size_t n_virtio = 0;
 	if (setup_devices(vm, cfg, acpi, &n_virtio, err) < 0 ||
 	    load_guest(vm, cfg, acpi, n_virtio, res, err) < 0)
@@ -455,7 +553,7 @@ int sd_monitor_run(const struct sd_vm_config *cfg, struct sd_monitor_result *res
 	if (!vm)
 		return volt_err(err, ENOMEM, "monitor state");
 	vm->kvm.kvm_fd = vm->kvm.vm_fd = -1;
-	vm->disk_fd = vm->con_in = vm->con_out = vm->wake_efd = vm->sig_fd = -1;
+	vm->disk_fd = vm->con_in = vm->con_out = vm->net_fd = vm->wake_efd = vm->sig_fd = -1;
 	vm->state.stop_efd = -1;
 
 	int r = run(vm, cfg, res, err);

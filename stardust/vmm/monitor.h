@@ -8,12 +8,15 @@
  * port 0x501 and the ACPI sleep port 0x600 are how the guest says it is
  * done), and virtio-mmio windows from SD_VIRTIO_MMIO_BASE, one page apart,
  * each on its own level-triggered IO APIC pin from SD_VIRTIO_IRQ_BASE:
- * first the block device (cfg->disk), then the console (cfg->console). The
- * guest finds them through the DSDT (LNRO0005), as Debian's kernel needs.
+ * first the block device (cfg->disk), then the console (cfg->console), then
+ * the network device (cfg->net: a tap opened before the jail, or an
+ * inherited fd). The guest finds them through the DSDT (LNRO0005), as
+ * Debian's kernel needs.
  *
- * Threads: one per vCPU (MMIO and port exits, so virtio-blk I/O happens on
- * the vCPU that kicked the queue) and the main thread (console input, stop
- * requests, SIGTERM/SIGINT/SIGHUP through a signalfd). */
+ * Threads: one per vCPU (MMIO and port exits, so virtio-blk I/O and
+ * virtio-net transmit happen on the vCPU that kicked the queue) and the main
+ * thread (console input, frames from the network backend, stop requests,
+ * SIGTERM/SIGINT/SIGHUP through a signalfd). */
 #ifndef STARDUST_VMM_MONITOR_H
 #define STARDUST_VMM_MONITOR_H
 

@@ -36,18 +36,18 @@ static void test_encode(void)
 {
 	struct volt_error err;
 	uint8_t buf[64];
-	int n = sd_frame_encode(buf, sizeof buf, SD_MSG_STDOUT, "hi", 2, &err);
-	check(n == 6 && buf[0] == SD_PROTO_MAGIC && buf[1] == SD_MSG_STDOUT && buf[2] == 2 && buf[3] == 0 &&
-		  memcmp(buf + 4, "hi", 2) == 0,
-	      "encode: magic, type, little-endian length, payload");
-	n = sd_frame_encode(buf, sizeof buf, SD_MSG_START, NULL, 0, &err);
-	check(n == 4 && buf[2] == 0 && buf[3] == 0, "encode: empty payload is a bare header");
-	n = sd_frame_encode(buf, 5, SD_MSG_STDOUT, "hi", 2, &err);
+	int n = sd_frame_encode(buf, sizeof buf, SD_MSG_STDOUT, 0x01020304, "hi", 2, &err);
+	check(n == 10 && buf[0] == SD_PROTO_MAGIC && buf[1] == SD_MSG_STDOUT && buf[2] == 2 && buf[3] == 0 &&
+		  buf[4] == 4 && buf[5] == 3 && buf[6] == 2 && buf[7] == 1 && memcmp(buf + 8, "hi", 2) == 0,
+	      "encode: magic, type, little-endian length and stream, payload");
+	n = sd_frame_encode(buf, sizeof buf, SD_MSG_START, 0, NULL, 0, &err);
+	check(n == SD_PROTO_HDR && buf[2] == 0 && buf[3] == 0, "encode: empty payload is a bare header");
+	n = sd_frame_encode(buf, 9, SD_MSG_STDOUT, 0, "hi", 2, &err);
 	check(n < 0, "encode: refuses a buffer too small");
 	static uint8_t big[SD_PROTO_HDR + SD_PROTO_MAX_PAYLOAD + 1];
-	n = sd_frame_encode(big, sizeof big, SD_MSG_STDIN, big, SD_PROTO_MAX_PAYLOAD + 1, &err);
+	n = sd_frame_encode(big, sizeof big, SD_MSG_STDIN, 0, big, SD_PROTO_MAX_PAYLOAD + 1, &err);
 	check(n < 0 && strstr(err.msg, "exceeds"), "encode: refuses a payload over the maximum");
-	n = sd_frame_encode(big, sizeof big, SD_MSG_STDIN, big, SD_PROTO_MAX_PAYLOAD, &err);
+	n = sd_frame_encode(big, sizeof big, SD_MSG_STDIN, 0, big, SD_PROTO_MAX_PAYLOAD, &err);
 	check(n == SD_PROTO_HDR + SD_PROTO_MAX_PAYLOAD && big[2] == (SD_PROTO_MAX_PAYLOAD & 0xff) &&
 		  big[3] == SD_PROTO_MAX_PAYLOAD >> 8,
 	      "encode: the maximum payload fits");
@@ -57,7 +57,7 @@ static void test_partial(void)
 {
 	struct volt_error err;
 	uint8_t buf[64];
-	int n = sd_frame_encode(buf, sizeof buf, SD_MSG_STDERR, "abcdef", 6, &err);
+	int n = sd_frame_encode(buf, sizeof buf, SD_MSG_STDERR, 0, "abcdef", 6, &err);
 	struct sd_decoder *d = malloc(sizeof *d);
 	sd_decoder_init(d);
 	struct sd_frame f;
@@ -84,10 +84,10 @@ static void test_many(void)
 	size_t len = 0;
 	uint8_t sig[4];
 	sd_put_u32(sig, 15);
-	len += (size_t)sd_frame_encode(stream + len, sizeof stream - len, SD_MSG_READY, NULL, 0, &err);
-	len += (size_t)sd_frame_encode(stream + len, sizeof stream - len, SD_MSG_STDOUT, "one", 3, &err);
-	len += (size_t)sd_frame_encode(stream + len, sizeof stream - len, SD_MSG_SIGNAL, sig, 4, &err);
-	len += (size_t)sd_frame_encode(stream + len, sizeof stream - len, SD_MSG_STDOUT, "two", 3, &err);
+	len += (size_t)sd_frame_encode(stream + len, sizeof stream - len, SD_MSG_READY, 0, NULL, 0, &err);
+	len += (size_t)sd_frame_encode(stream + len, sizeof stream - len, SD_MSG_STDOUT, 0, "one", 3, &err);
+	len += (size_t)sd_frame_encode(stream + len, sizeof stream - len, SD_MSG_SIGNAL, 0, sig, 4, &err);
+	len += (size_t)sd_frame_encode(stream + len, sizeof stream - len, SD_MSG_STDOUT, 0, "two", 3, &err);
 	/* Feed in chunks of 5 that cut headers and payloads anywhere. */
 	struct sd_decoder *d = malloc(sizeof *d);
 	sd_decoder_init(d);
@@ -120,8 +120,14 @@ static void test_refusals(void)
 	struct sd_decoder *d = malloc(sizeof *d);
 	struct sd_frame f;
 	sd_decoder_init(d);
-	uint8_t bad_len[] = {SD_PROTO_MAGIC, SD_MSG_STDIN, (SD_PROTO_MAX_PAYLOAD + 1) & 0xff,
-			     (SD_PROTO_MAX_PAYLOAD + 1) >> 8};
+	uint8_t bad_len[] = {SD_PROTO_MAGIC,
+			     SD_MSG_STDIN,
+			     (SD_PROTO_MAX_PAYLOAD + 1) & 0xff,
+			     (SD_PROTO_MAX_PAYLOAD + 1) >> 8,
+			     0,
+			     0,
+			     0,
+			     0};
 	feed(d, bad_len, sizeof bad_len);
 	check(sd_decoder_next(d, &f, &err) < 0 && strstr(err.msg, "exceeds"),
 	      "decode: refuses a header announcing an oversized payload");
@@ -134,17 +140,17 @@ static void test_refusals(void)
 	feed(d, bad_magic, 1);
 	check(sd_decoder_next(d, &f, &err) < 0, "decode: a bad magic is seen at the first byte");
 	sd_decoder_init(d);
-	uint8_t short_exit[] = {SD_PROTO_MAGIC, SD_MSG_EXIT, 2, 0, 1, 2};
+	uint8_t short_exit[] = {SD_PROTO_MAGIC, SD_MSG_EXIT, 2, 0, 7, 0, 0, 0, 1, 2};
 	feed(d, short_exit, sizeof short_exit);
 	uint32_t v;
-	check(sd_decoder_next(d, &f, &err) == 1 && sd_get_u32(&f, &v, &err) < 0,
+	check(sd_decoder_next(d, &f, &err) == 1 && f.stream == 7 && sd_get_u32(&f, &v, &err) < 0,
 	      "u32: an EXIT payload of 2 bytes is refused");
 	/* A maximal frame fits the decoder even when fed after a partial one. */
 	sd_decoder_init(d);
 	static uint8_t big[SD_PROTO_HDR + SD_PROTO_MAX_PAYLOAD];
-	int n = sd_frame_encode(big, sizeof big, SD_MSG_STDOUT, big, SD_PROTO_MAX_PAYLOAD, &err);
+	int n = sd_frame_encode(big, sizeof big, SD_MSG_STDOUT, 0, big, SD_PROTO_MAX_PAYLOAD, &err);
 	uint8_t small[8];
-	int m = sd_frame_encode(small, sizeof small, SD_MSG_START, NULL, 0, &err);
+	int m = sd_frame_encode(small, sizeof small, SD_MSG_START, 0, NULL, 0, &err);
 	feed(d, small, (size_t)m);
 	feed(d, big, 100);
 	bool ok = sd_decoder_next(d, &f, &err) == 1 && f.type == SD_MSG_START;
@@ -171,7 +177,7 @@ static void test_pipe(void)
 	uint8_t *data = malloc(len);
 	for (size_t i = 0; i < len; i++)
 		data[i] = (uint8_t)(i * 7);
-	int r = sd_frame_write_all(p[1], SD_MSG_STDOUT, data, len, &err);
+	int r = sd_frame_write_all(p[1], SD_MSG_STDOUT, 0, data, len, &err);
 	close(p[1]);
 	struct sd_decoder *d = malloc(sizeof *d);
 	sd_decoder_init(d);
