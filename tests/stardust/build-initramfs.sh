@@ -281,9 +281,15 @@ bundle_config() { # bundle_config KERNEL MODULES ROOT
 			"org.volt.vm.ephemeral": "true", "org.volt.vm.boot-timeout": "90"})' \
 		"$bundle_src/config.json"
 }
+# The lifecycle step's bundle (tests/stardust/lifecycle.sh): a process that
+# waits for TERM, beside which execs run.
+lifecycle_config() { # lifecycle_config KERNEL MODULES ROOT
+	bundle_config "$@" | jq '.process.args = ["sh", "-c", "trap \"echo got-term; exit 3\" TERM; echo up; while :; do sleep 1; done"]'
+}
 if [ "$with_bundle" = 1 ]; then
-	mkdir -p "$out/bundle-direct"
+	mkdir -p "$out/bundle-direct" "$out/bundle-direct-lc"
 	bundle_config "$(readlink -f "$vmlinux")" "$moddir" "$(readlink -f "$bundle_src/rootfs")" >"$out/bundle-direct/config.json"
+	lifecycle_config "$(readlink -f "$vmlinux")" "$moddir" "$(readlink -f "$bundle_src/rootfs")" >"$out/bundle-direct-lc/config.json"
 fi
 
 # No nolapic: the monitor describes its local APICs in an MADT, and with
@@ -377,6 +383,11 @@ bundle() {
 	head -n 50 /tmp/bundle.err | sed "s/^/STARDUST-E2E: bundle stderr: /"
 	m "bundle out=$(head -n 1 /tmp/bundle.out) rc=$rc uptime=$(up)"
 	[ "$rc" = 7 ] || dmesg | tail -n 20
+	m "lifecycle start uptime=$(up)"
+	VOLT_STARDUST_VMM=$vmm VOLT_STARDUST_INIT=/bin/stardust-init \
+		STARDUST_LC_TIMEOUT="$(cat /etc/stardust-e2e/timeout-bundle)" \
+		sh /bin/lifecycle.sh volt-stardust /stardust/bundle-lc lc /tmp
+	m "lifecycle end uptime=$(up)"
 }
 bundle
 m "done uptime=$(up)"
@@ -429,10 +440,13 @@ add_bundle() { # add_bundle ROOT
 	mkdir -p "$r/stardust/bundle"
 	cp -a "$bundle_src/rootfs" "$r/stardust/bundle/"
 	bundle_config /stardust/vmlinux "/lib/modules/$kver" rootfs >"$r/stardust/bundle/config.json"
+	mkdir -p "$r/stardust/bundle-lc"
+	lifecycle_config /stardust/vmlinux "/lib/modules/$kver" /stardust/bundle/rootfs >"$r/stardust/bundle-lc/config.json"
+	cp "$repo/tests/stardust/lifecycle.sh" "$r/bin/lifecycle.sh"
 }
 
 l1="$out/l1-initramfs.cpio"
-inputs=("$busybox" "$smoke" "$vmm")
+inputs=("$busybox" "$smoke" "$vmm" "$repo/tests/stardust/lifecycle.sh")
 for p in "${order[@]}"; do
 	inputs+=("$moddir/$p")
 done

@@ -215,6 +215,9 @@ run_direct() {
 			sed 's/^/STARDUST-E2E: bundle stdout: /' "$out/bundle.out"
 			sed 's/^/STARDUST-E2E: bundle stderr: /' "$out/bundle.err"
 			echo "STARDUST-E2E: bundle out=$(head -n 1 "$out/bundle.out") rc=$rc"
+			VOLT_STARDUST_VMM=$(readlink -f "$build/stardust-vmm") VOLT_STARDUST_INIT=$(readlink -f "$build/stardust-init") \
+				sh "$repo/tests/stardust/lifecycle.sh" "$build/volt-stardust --root /run/volt-stardust-e2e" \
+				"$out/bundle-direct-lc" "e2e-lc-$$" "$out"
 		else
 			echo "STARDUST-E2E: bundle absent"
 		fi
@@ -312,6 +315,25 @@ else
 		failures+=("volt-stardust bundle: $why")
 	fi
 fi
+# The lifecycle step (tests/stardust/lifecycle.sh): create, start, exec with
+# output, status and stdin, kill TERM into the guest, delete.
+lc_line=$(grep -a -o 'STARDUST-E2E: lifecycle create=.*' "$log" | head -n 1 | tr -d '\r' || true)
+lc_want="create=0 start=0 state=running exec_out=exec-in-microvm exec_rc=5 exec_stdin=piped term=yes after_kill=stopped delete=0"
+if [ "${res[bundle]}" = absent ]; then
+	res[lifecycle]=absent
+elif [ -z "$lc_line" ]; then
+	res[lifecycle]=unknown
+	[ "${res[bundle]}" = unknown ] || failures+=("volt-stardust lifecycle: no result line (L1 died or timed out)")
+else
+	res[lifecycle_got]="\"${lc_line#STARDUST-E2E: lifecycle }\""
+	if [ "${lc_line#STARDUST-E2E: lifecycle }" = "$lc_want" ]; then
+		res[lifecycle]=pass
+	else
+		res[lifecycle]=fail
+		err=$(grep -a -o 'STARDUST-E2E: lifecycle stderr: .*' "$log" | tail -n 3 | sed 's/STARDUST-E2E: lifecycle stderr: //' | tr -d '\r' | tr '\n' ' ' || true)
+		failures+=("volt-stardust lifecycle: got '${lc_line#STARDUST-E2E: lifecycle }', want '$lc_want'${err:+; stderr: $err}")
+	fi
+fi
 
 if [ -n "${res[timeout]:-}" ]; then
 	last=$(grep -a -o 'STARDUST-E2E: .*' "$log" | tail -n 1 | tr -d '\r' || true)
@@ -324,6 +346,7 @@ if [ "${res[l2]}" = pass ] || [ "${res[qemu_l2]}" = pass ]; then
 	say "L2 timing (L1 uptime): $(grep -a -E 'STARDUST-E2E: (qemu-l2|l2) (start|rc=)' "$log" | sed 's/STARDUST-E2E: //' | tr '\n' ' ')"
 fi
 say "volt-stardust bundle: ${res[bundle]}${res[bundle_rc]:+ (rc ${res[bundle_rc]}, stdout ${res[bundle_out]})}"
+say "volt-stardust lifecycle with exec: ${res[lifecycle]}${res[lifecycle_got]:+ (${res[lifecycle_got]})}"
 say "total ${res[total_s]}s; log $log"
 if [ "${#failures[@]}" -gt 0 ]; then
 	res[verdict]=fail

@@ -97,6 +97,20 @@ show_run() {
 	echo "volt-stardust run in L1: stdout $(result bundle_out), exit status $(result bundle_rc)"
 }
 
+@test "volt-stardust create/start/exec/kill/delete of a microVM (exec output, status, stdin; TERM into the guest)" {
+	require_run
+	case $(result lifecycle) in
+	pass) ;;
+	absent) skip "$(result bundle_reason)" ;;
+	*)
+		show_run
+		echo "expected lifecycle=pass, got lifecycle=$(result lifecycle): $(result lifecycle_got)"
+		return 1
+		;;
+	esac
+	echo "volt-stardust lifecycle in L1: $(result lifecycle_got)"
+}
+
 # Everything but the VM, on this machine: fake-vmm.sh stands in for the
 # monitor (loop-mounts the shim's image, runs stardust-init in host mode).
 @test "volt-stardust with a stand-in monitor: stdio, signals, lifecycle (run-fake.sh)" {
@@ -106,7 +120,7 @@ show_run() {
 	[ -d "$SD_BUILD/bundle/rootfs" ] || skip "$SD_BUILD/bundle is missing (make bundle)"
 	[ "$(id -u)" = 0 ] || skip "needs root (loop devices, mounts)"
 	local rc=0
-	timeout -s KILL 120 "$REPO/tests/stardust-shim/run-fake.sh" "$SD_BUILD" >"$BATS_TEST_TMPDIR/fake.out" 2>&1 || rc=$?
+	timeout -s KILL 300 "$REPO/tests/stardust-shim/run-fake.sh" "$SD_BUILD" >"$BATS_TEST_TMPDIR/fake.out" 2>&1 || rc=$?
 	if grep -q '^1\.\.0 # SKIP' "$BATS_TEST_TMPDIR/fake.out"; then
 		skip "run-fake.sh: $(sed -n 's/^1\.\.0 # SKIP //p' "$BATS_TEST_TMPDIR/fake.out")"
 	fi
