@@ -14,15 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "oci/cleanup.h"
 #include "exec-sock.h"
+#include "terminal.h"
 #include "stardust/shim/exec-req.h"
 #include "stardust/shim/host-paths.h"
 #include "stardust/shim/image.h"
@@ -57,6 +60,7 @@ struct vm_files {
 	struct sd_vm_opts o;
 	char kernel[4096], moddir[4096], vmm[4096], init[4096];
 	char img[4096], initrd[4096], stage[4096];
+	int tty; /* process.terminal: the host pty's slave, for the relay */
 };
 
 static int resolve_files(struct volt_backend_create *b, struct vm_files *f, struct volt_error *err)
@@ -163,8 +167,17 @@ static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *p
 	argv[n++] = "--disk", argv[n++] = f->img;
 	argv[n++] = "--console-in", argv[n++] = in_fd;
 	argv[n++] = "--console-out", argv[n++] = out_fd;
-	if (f->o.cmdline)
-		argv[n++] = "--cmdline", argv[n++] = (char *)f->o.cmdline;
+	/* The guest learns its address from its command line (vm-net.h). */
+	char cmdline[1024], net_tap[96];
+	if (sd_vm_opts_guest_cmdline(&f->o, cmdline, sizeof cmdline, err) < 0 ||
+	    sd_vm_opts_net_tap_arg(&f->o, net_tap, sizeof net_tap, err) < 0) {
+		close_pair(to_g), close_pair(from_g), close_pair(ctl);
+		return -1;
+	}
+	if (*cmdline)
+		argv[n++] = "--cmdline", argv[n++] = cmdline;
+	if (*net_tap)
+		argv[n++] = "--net-tap", argv[n++] = net_tap;
 	argv[n] = NULL;
 	struct sd_relay_args ra = {
 	    .vmm_argv = argv,
@@ -177,6 +190,7 @@ static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *p
 	    .unlink_at_ready = {f->o.ephemeral ? f->img : NULL, f->o.ephemeral ? f->initrd : NULL},
 	    .unlink_at_stop = f->img,
 	    .boot_timeout_s = f->o.boot_timeout_s,
+	    .tty = f->tty,
 	};
 	int pidfd = -1;
 	struct clone_args ca = {
@@ -215,15 +229,53 @@ static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *p
 	return 0;
 }
 
+/* A pty on the host whose master goes to the console socket, as volt-run's
+ * in-container one does; its slave is the relay's stream 0, in raw mode:
+ * the guest's own pty does the line discipline. */
+static int host_pty(const char *console_socket, int console_fd, const struct oci_process *p, int *slave_out,
+		    struct volt_error *err)
+{
+	_cleanup_close_ int sock = -1;
+	if (console_fd >= 0) {
+		if ((sock = fcntl(console_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+			return volt_err(err, errno, "console socket");
+	} else if (console_socket) {
+		if ((sock = volt_console_connect(console_socket, err)) < 0)
+			return volt_err_ctx(err, "--console-socket %s", console_socket);
+	} else
+		return volt_err(err, -EINVAL, "process.terminal is true: --console-socket is required");
+	int master, slave;
+	_cleanup_free_ char *path = NULL;
+	if (volt_pty_open(&master, &slave, &path, err) < 0)
+		return volt_err_ctx(err, "process.terminal");
+	_cleanup_close_ int m = master;
+	_cleanup_close_ int sl = slave;
+	struct termios t;
+	if (tcgetattr(slave, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(slave, TCSANOW, &t);
+	}
+	if (p && p->has_console_size &&
+	    volt_pty_set_size(slave, p->console_height, p->console_width, err) < 0)
+		return -1;
+	if (volt_console_send(sock, master, err) < 0)
+		return volt_err_ctx(err, "--console-socket");
+	*slave_out = volt_steal_fd(&sl);
+	return 0;
+}
+
 static int sd_create(struct volt_backend_create *b, int *pidfd_out, struct volt_error *err)
 {
-	if (b->config->process.terminal)
-		return volt_err(err, -ENOTSUP, "process.terminal: not supported by the stardust backend yet");
 	_cleanup_free_ struct vm_files *f = calloc(1, sizeof *f);
 	if (!f)
 		return volt_err(err, -ENOMEM, "microVM");
+	f->tty = -1;
 	if (resolve_files(b, f, err) < 0)
 		return -1;
+	if (b->config->process.terminal &&
+	    host_pty(b->opts->console_socket, b->opts->console_fd, &b->config->process, &f->tty, err) < 0)
+		return -1;
+	_cleanup_close_ int tty_ours = f->tty; /* the relay has its own copy */
 	volt_debug(&b->ctx->log, "stardust: kernel %s, modules %s, monitor %s, init %s", f->kernel, f->moddir,
 		   f->vmm, f->init);
 	if (build_vm_files(b, f, err) == 0 && spawn_relay(b, f, pidfd_out, err) == 0)
@@ -252,25 +304,26 @@ static int sd_start(const struct volt_ctx *ctx, struct volt_container *c, struct
 
 #define EXEC_ANSWER_TIMEOUT_MS 60000
 
-/* 'X' with our stdin, stdout and stderr: the relay writes and reads them
- * directly, so the exec's output goes where ours would. */
-static int send_hello(int conn, struct volt_error *err)
+/* 'X' with the process's stdin, stdout and stderr on the host (ours, or a
+ * pty's slave): the relay reads and writes them directly, so the exec's
+ * output goes where ours would. */
+static int send_hello(int conn, const int fds[3], struct volt_error *err)
 {
-	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof fds)];
+		char buf[CMSG_SPACE(3 * sizeof(int))];
 	} u;
 	memset(&u, 0, sizeof u);
 	char x = 'X';
+	const size_t fds_size = 3 * sizeof(int);
 	struct iovec iov = {.iov_base = &x, .iov_len = 1};
 	struct msghdr m = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
 	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
 	h->cmsg_level = SOL_SOCKET;
 	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof fds);
-	memcpy(CMSG_DATA(h), fds, sizeof fds);
+	h->cmsg_len = CMSG_LEN(fds_size);
+	memcpy(CMSG_DATA(h), fds, fds_size);
 	if (sendmsg(conn, &m, MSG_NOSIGNAL) != 1)
 		return volt_err(err, errno, "exec: send the request to the microVM relay");
 	return 0;
@@ -297,7 +350,15 @@ static int next_frame(int conn, struct sd_decoder *d, struct sd_frame *f, int ms
 	}
 }
 
-static _Noreturn void standin_run(int conn, struct sd_decoder *d)
+static void send_size(int conn, int tty)
+{
+	struct winsize ws;
+	struct volt_error err;
+	if (tty >= 0 && ioctl(tty, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+		sd_frame_write_u32(conn, SD_MSG_RESIZE, 0, (uint32_t)ws.ws_row << 16 | ws.ws_col, &err);
+}
+
+static _Noreturn void standin_run(int conn, struct sd_decoder *d, int tty)
 {
 	/* Nothing of ours is for the guest process: the relay holds its stdio. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -307,6 +368,10 @@ static _Noreturn void standin_run(int conn, struct sd_decoder *d)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	/* --tty: the pty is our controlling terminal, so the size the engine
+	 * sets on its master reaches us as SIGWINCH, and goes on as RESIZE. */
+	if (tty >= 0 && setsid() >= 0 && ioctl(tty, TIOCSCTTY, 0) == 0)
+		send_size(conn, tty);
 	struct volt_error err;
 	for (;;) {
 		struct sd_frame f;
@@ -324,7 +389,11 @@ static _Noreturn void standin_run(int conn, struct sd_decoder *d)
 			_exit(137);
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
+			if (read(sfd, &si, sizeof si) != sizeof si || si.ssi_signo == SIGCHLD)
+				;
+			else if (si.ssi_signo == SIGWINCH && tty >= 0)
+				send_size(conn, tty);
+			else
 				sd_frame_write_u32(conn, SD_MSG_SIGNAL, 0, si.ssi_signo, &err);
 		}
 		/* The VM stopped without a word for us: as a process killed with
@@ -337,8 +406,6 @@ static _Noreturn void standin_run(int conn, struct sd_decoder *d)
 static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const struct volt_exec_opts *o,
 		   pid_t *pid_out, int *pidfd_out, struct volt_error *err)
 {
-	if (o->tty || o->console_socket || o->console_fd >= 0)
-		return volt_err(err, -ENOTSUP, "exec --tty: not supported by the stardust backend yet");
 	if (o->preserve_fds)
 		return volt_err(err, -ENOTSUP, "exec --preserve-fds: not supported by the stardust backend");
 	struct volt_exec_opts req = *o;
@@ -357,8 +424,15 @@ static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const s
 	int len = sd_exec_req_encode(&req, payload, SD_PROTO_MAX_PAYLOAD, err);
 	if (len < 0)
 		return -1;
+	_cleanup_close_ int tty = -1;
+	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+	if (o->tty) {
+		if (host_pty(o->console_socket, o->console_fd, NULL, &tty, err) < 0)
+			return -1;
+		fds[0] = fds[1] = fds[2] = tty;
+	}
 	_cleanup_close_ int conn = volt_exec_sock_connect(c->dirfd, c->state.id, err);
-	if (conn < 0 || send_hello(conn, err) < 0 ||
+	if (conn < 0 || send_hello(conn, fds, err) < 0 ||
 	    sd_frame_write(conn, SD_MSG_EXEC, 0, payload, (size_t)len, err) < 0)
 		return -1;
 	struct sd_frame f;
@@ -386,7 +460,7 @@ static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const s
 	if (pid < 0)
 		return volt_err(err, errno, "clone3 (exec stand-in)");
 	if (pid == 0)
-		standin_run(conn, d);
+		standin_run(conn, d, tty);
 	/* In the container's cgroup, as an exec'd process is: ps lists it, and
 	 * kill --all and delete --force reach it. */
 	if (cg.ops->enter(&cg, pid, err) < 0 ||

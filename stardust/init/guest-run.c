@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include "oci/cleanup.h"
 #include "runtime/container.h"
 #include "runtime/exec.h"
+#include "runtime/terminal.h"
 #include "stardust/shim/exec-req.h"
 #include "stardust/shim/proto.h"
 
@@ -32,6 +35,7 @@ struct stream {
 	bool exited;
 	int status;
 	int in_w, out_r, err_r; /* our ends of the process's stdio, -1 when closed */
+	bool tty;		/* in_w and out_r are the pty master (out_r a dup) */
 	/* Host bytes not yet taken by the process's stdin: at most a window,
 	 * since the host sends only within the credit IN_ACK gives back. */
 	uint8_t *in_buf;
@@ -124,24 +128,48 @@ static void reap(struct run *r)
 			}
 }
 
+/* With process.terminal (or exec --tty) libvolt made a pty in the container
+ * and sent its master on the console socket before create or exec returned:
+ * it replaces the pipes. Without one nothing was sent. */
+static int take_pty(struct stream *s, int console, struct volt_error *err)
+{
+	char b;
+	if (recv(console, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		return 0; /* nothing sent: EOF (our end is closed) or nothing queued */
+	int master = -1;
+	if (volt_console_recv(console, &master, err) < 0)
+		return volt_err_ctx(err, "the container's pty");
+	close_fd(&s->in_w), close_fd(&s->out_r), close_fd(&s->err_r);
+	s->in_w = master;
+	s->out_r = fcntl(master, F_DUPFD_CLOEXEC, 3);
+	s->tty = true;
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
 /* Run fn with the process's stdio on fresh pipes (the child libvolt
- * clones inherits 0-2); our ends go into s. */
-static int with_pipes(struct stream *s, int (*fn)(struct run *, void *, pid_t *, struct volt_error *),
+ * clones inherits 0-2) and a console socket; our ends go into s. */
+static int with_pipes(struct stream *s, int (*fn)(struct run *, void *, pid_t *, int, struct volt_error *),
 		      struct run *r, void *arg, struct volt_error *err)
 {
+	int con[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0)
+		return volt_err(err, errno, "socketpair");
 	int p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
 	for (int i = 0; i < 3; i++)
 		if (pipe2(p[i], O_CLOEXEC) < 0) {
 			volt_err(err, errno, "pipe");
 			for (int j = 0; j < i; j++)
 				close(p[j][0]), close(p[j][1]);
+			close(con[0]), close(con[1]);
 			return -1;
 		}
 	int saved[3];
 	for (int i = 0; i < 3; i++)
 		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
 	dup2(p[0][0], 0), dup2(p[1][1], 1), dup2(p[2][1], 2);
-	int rc = fn(r, arg, &s->pid, err);
+	int rc = fn(r, arg, &s->pid, con[1], err);
+	close(con[1]);
 	for (int i = 0; i < 3; i++) {
 		if (saved[i] >= 0)
 			dup2(saved[i], i), close(saved[i]);
@@ -153,14 +181,19 @@ static int with_pipes(struct stream *s, int (*fn)(struct run *, void *, pid_t *,
 	/* Never block PID 1 on a process that does not read its stdin. */
 	fcntl(s->in_w, F_SETFL, O_NONBLOCK);
 	s->last_news = now_ms();
+	if (rc == 0 && take_pty(s, con[0], err) < 0) {
+		kill(s->pid, SIGKILL);
+		rc = -1;
+	}
+	close(con[0]);
 	return rc;
 }
 
-static int do_create(struct run *r, void *arg, pid_t *pid, struct volt_error *err)
+static int do_create(struct run *r, void *arg, pid_t *pid, int console, struct volt_error *err)
 {
 	(void)arg;
 	struct volt_create_opts o = {
-	    .id = r->g->id, .bundle = r->g->bundle, .console_fd = -1, .keep_child = true};
+	    .id = r->g->id, .bundle = r->g->bundle, .console_fd = console, .keep_child = true};
 	int pidfd = -1;
 	int rc = volt_container_create(&r->ctx, &o, pid, &pidfd, err);
 	if (pidfd >= 0)
@@ -168,9 +201,10 @@ static int do_create(struct run *r, void *arg, pid_t *pid, struct volt_error *er
 	return rc;
 }
 
-static int do_exec(struct run *r, void *arg, pid_t *pid, struct volt_error *err)
+static int do_exec(struct run *r, void *arg, pid_t *pid, int console, struct volt_error *err)
 {
 	struct volt_exec_opts *o = arg;
+	o->console_fd = o->tty ? console : -1;
 	int pidfd = -1;
 	int rc = volt_container_exec(&r->ctx, o, pid, &pidfd, err);
 	if (pidfd >= 0)
@@ -310,8 +344,19 @@ static int pump_control(struct run *r)
 			on_stdin(s, &f);
 			break;
 		case SD_MSG_STDIN_EOF:
-			s->in_eof = true;
-			flush_stdin(s);
+			/* A terminal has no end of input: closing the master would
+			 * hang it up. */
+			if (!s->tty) {
+				s->in_eof = true;
+				flush_stdin(s);
+			}
+			break;
+		case SD_MSG_RESIZE:
+			if (s->tty && sd_get_u32(&f, &v, &err) == 0) {
+				struct winsize ws = {.ws_row = (unsigned short)(v >> 16),
+						     .ws_col = (unsigned short)v};
+				ioctl(s->in_w, TIOCSWINSZ, &ws);
+			}
 			break;
 		case SD_MSG_OUT_ACK:
 			if (sd_get_u32(&f, &v, &err) == 0)

@@ -20,6 +20,8 @@ const char *sd_msg_name(uint8_t type)
 		return "EXEC";
 	case SD_MSG_OUT_ACK:
 		return "OUT_ACK";
+	case SD_MSG_RESIZE:
+		return "RESIZE";
 	case SD_MSG_IN_ACK:
 		return "IN_ACK";
 	case SD_MSG_READY:

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -159,6 +160,15 @@ static bool queue_u32(struct relay *r, uint8_t type, uint32_t id, uint32_t v)
 	return queue_frame(r, type, id, b, sizeof b);
 }
 
+/* The host pty's size, for the guest's (RESIZE); false when unset. */
+static bool queue_size(struct relay *r)
+{
+	struct winsize ws;
+	if (r->a->tty < 0 || ioctl(r->a->tty, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
+		return false;
+	return queue_u32(r, SD_MSG_RESIZE, 0, (uint32_t)ws.ws_row << 16 | ws.ws_col);
+}
+
 /* ---- streams ------------------------------------------------------------ */
 
 static struct stream *find(struct relay *r, uint32_t id)
@@ -264,6 +274,7 @@ static void on_frame(struct relay *r, const struct sd_frame *f)
 			if (r->a->unlink_at_ready[i])
 				unlink(r->a->unlink_at_ready[i]);
 		ctl_reply(r, 'R', NULL);
+		queue_size(r); /* a size set before create returned */
 		return;
 	}
 	struct stream *s = find(r, f->stream);
@@ -401,6 +412,10 @@ static void write_output(struct stream *s, int which)
 
 static void on_signal(struct relay *r, int sig)
 {
+	if (sig == SIGWINCH && r->a->tty >= 0) {
+		queue_size(r);
+		return;
+	}
 	if (sig == SIGCHLD) {
 		int st;
 		pid_t p;
@@ -519,8 +534,8 @@ static void on_client(struct relay *r, struct stream *s)
 				return;
 			}
 			s->exec_sent = true;
-		} else if (f.type == SD_MSG_SIGNAL && s->exec_sent && f.len == 4)
-			queue_frame(r, SD_MSG_SIGNAL, s->id, f.payload, f.len);
+		} else if ((f.type == SD_MSG_SIGNAL || f.type == SD_MSG_RESIZE) && s->exec_sent && f.len == 4)
+			queue_frame(r, f.type, s->id, f.payload, f.len);
 	}
 	if (k < 0) {
 		to_client(s, SD_MSG_ERROR, err.msg, strlen(err.msg));
@@ -590,6 +605,13 @@ _Noreturn void sd_relay_run(const struct sd_relay_args *a)
 	}
 	struct stream *s0 = stream_new(r, 0);
 	s0->fd[0] = STDIN_FILENO, s0->fd[1] = STDOUT_FILENO, s0->fd[2] = STDERR_FILENO;
+	if (a->tty >= 0) {
+		s0->fd[0] = s0->fd[1] = s0->fd[2] = a->tty;
+		/* Our controlling terminal: its size changes reach us as SIGWINCH. */
+		if (setsid() < 0 || ioctl(a->tty, TIOCSCTTY, 0) < 0)
+			say("volt-stardust: the pty: %s (size changes will not reach the guest)\n",
+			    strerror(errno));
+	}
 	sd_decoder_init(&r->dec);
 	sigset_t all;
 	sigfillset(&all);

@@ -23,6 +23,11 @@
  *   stop    when the monitor exits it exits with the guest's EXIT status
  *           (the monitor's own status if none came).
  *
+ * terminal with process.terminal the relay's stream 0 is a host pty (raw; the
+ *           guest's pty does the line discipline) whose master the engine
+ *           holds; the relay makes it its controlling terminal, so a size
+ *           the engine sets arrives as SIGWINCH and goes on as RESIZE.
+ *
  * Output is written to the caller's fds without O_NONBLOCK (they are shared
  * with the caller): only after POLLOUT and at most PIPE_BUF bytes at a time,
  * which a pipe or socket then takes without blocking. Credits (proto.h) keep
@@ -43,6 +48,8 @@ struct sd_relay_args {
 	int from_guest;	       /* our read end of vmm_out's pipe */
 	int ctl;	       /* to the creating process */
 	int listen_fd;	       /* exec.sock */
+	int tty;	       /* process.terminal: the host pty's slave (its master went to the
+				* console socket) stands for stream 0's stdio; -1 otherwise */
 	const char *unlink_at_ready[2]; /* files the guest no longer needs once READY (or NULL) */
 	const char *unlink_at_stop;	/* the disk image (or NULL) */
 	uint32_t boot_timeout_s;

@@ -131,6 +131,60 @@ ok $([ ! -e /run/volt-stardust-fake/f9 ] && ! pgrep -f "exec f9" >/dev/null && e
 kill %1 2>/dev/null
 wait 2>/dev/null
 
+# process.terminal: the master of a host pty goes to --console-socket; what
+# is typed there reaches the process (on a pty in the guest), and a size set
+# on the master reaches the guest's pty.
+cat >"$tmp/recv.py" <<'PY'
+import array, fcntl, os, select, socket, struct, sys, termios, time
+path, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path); s.listen(1)
+open(path + ".ready", "w").close()
+c, _ = s.accept()
+fds = array.array("i")
+msg, anc, _, _ = c.recvmsg(64, socket.CMSG_LEN(fds.itemsize))
+fds.frombytes(anc[0][2][:fds.itemsize])
+m = fds[0]
+fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 77, 0, 0))
+time.sleep(0.3)
+os.write(m, b"hello\n")
+deadline = time.time() + 30
+with open(out, "wb") as f:
+    while time.time() < deadline:
+        r, _, _ = select.select([m], [], [], 0.1)
+        if not r:
+            continue
+        try:
+            d = os.read(m, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        f.write(d); f.flush()
+        if mode == "exec" and b"got hello" in d:
+            break
+PY
+cfg '.process.terminal=true | .process.args=["sh","-c","read line; echo got $line; stty size; tty; exit 3"]'
+rm -f "$tmp/con.sock" "$tmp/con.sock.ready" "$tmp/tty.out"
+python3 "$tmp/recv.py" "$tmp/con.sock" "$tmp/tty.out" run &
+for _ in $(seq 50); do [ -e "$tmp/con.sock.ready" ] && break; sleep 0.1; done
+timeout 60 $V run -d --console-socket "$tmp/con.sock" -b "$tmp/b" f10 </dev/null >/dev/null 2>"$tmp/err"
+wait
+out=$(tr -d '\r' <"$tmp/tty.out")
+ok $(grep -qx "got hello" <<<"$out" && grep -qx "33 77" <<<"$out" && grep -Eqx "/dev/(pts/[0-9]+|console)" <<<"$out" && echo 0 || echo 1) "terminal: console socket gets the master; input, window size and a guest pty reach the process"
+$V delete -f f10 2>/dev/null
+
+cfg '.process.args=["sleep","60"]'
+$V run -d -b "$tmp/b" f11 </dev/null >/dev/null 2>&1
+rm -f "$tmp/con.sock" "$tmp/con.sock.ready" "$tmp/tty.out"
+python3 "$tmp/recv.py" "$tmp/con.sock" "$tmp/tty.out" exec &
+for _ in $(seq 50); do [ -e "$tmp/con.sock.ready" ] && break; sleep 0.1; done
+timeout 30 $V exec -d -t --console-socket "$tmp/con.sock" f11 sh -c 'read line; echo got $line; stty size; tty; sleep 5' </dev/null >/dev/null 2>"$tmp/err"
+wait
+out=$(tr -d '\r' <"$tmp/tty.out")
+ok $(grep -qx "got hello" <<<"$out" && echo 0 || echo 1) "exec --tty: console socket gets the master; input reaches the process"
+$V delete -f f11
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
