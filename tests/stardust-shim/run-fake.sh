@@ -185,6 +185,21 @@ out=$(tr -d '\r' <"$tmp/tty.out")
 ok $(grep -qx "got hello" <<<"$out" && echo 0 || echo 1) "exec --tty: console socket gets the master; input reaches the process"
 $V delete -f f11
 
+# pause/resume freeze the VM's cgroup (relay, monitor: the whole VM);
+# update and events work on that cgroup too.
+cfg '.process.args=["sh","-c","while :; do echo tick; sleep 0.1; done"]'
+$V run -d -b "$tmp/b" f12 </dev/null >"$tmp/ticks" 2>&1
+sleep 1
+$V pause f12
+st=$($V state f12 | jq -r .status)
+a=$(wc -l <"$tmp/ticks"); sleep 1; b=$(wc -l <"$tmp/ticks")
+$V resume f12
+sleep 1; c=$(wc -l <"$tmp/ticks")
+ok $([ "$st" = paused ] && [ "$a" = "$b" ] && [ "$c" -gt "$b" ] && echo 0 || echo 1) "pause freezes the microVM (no output: $a -> $b), resume thaws it ($c)"
+$V update --pids-limit 77 f12
+ok $([ $? = 0 ] && timeout 5 $V events --stats f12 | head -n 1 | jq -e '.data.pids.limit == 77' >/dev/null && echo 0 || echo 1) "update --pids-limit reaches the VM's cgroup (events --stats shows it)"
+$V delete -f f12
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
