@@ -39,20 +39,16 @@ int volt_exec_sock_connect(int dirfd, const char *id, struct volt_error *err)
 	struct sockaddr_un sa;
 	exec_sock_addr(dirfd, &sa);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return volt_err(err, errno, "container \"%s\": nothing is listening on its %s", id,
+		return volt_err(err, errno, "container \"%s\": nothing is waiting on its %s", id,
 				VOLT_EXEC_SOCK);
 	return volt_steal_fd(&fd);
 }
 
 int volt_exec_sock_start(int dirfd, const char *id, char *msg, size_t msg_size, struct volt_error *err)
 {
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = volt_exec_sock_connect(dirfd, id, err);
 	if (fd < 0)
-		return volt_err(err, errno, "socket");
-	struct sockaddr_un sa;
-	exec_sock_addr(dirfd, &sa);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return volt_err(err, errno, "container \"%s\": nothing is waiting for start", id);
+		return -1;
 	if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
 		return volt_err(err, errno, "container \"%s\": signal start", id);
 	size_t len = 0;
