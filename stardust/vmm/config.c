@@ -5,13 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stardust/vmm/jail.h"
 #include "stardust/vmm/virtio/net.h"
 
 const char sd_vm_usage[] =
     "usage: stardust-vmm --kernel FILE [--initrd FILE] [--cmdline STRING] [--mem MiB] [--vcpus N]\n"
     "                    [--disk FILE[,ro]] [--console-in FD|PATH --console-out FD|PATH]\n"
     "                    [--net-tap NAME[,mac=XX:XX:XX:XX:XX:XX] | --net-fd FD[,mac=...]]\n"
-    "                    [--serial] [--no-seccomp] [--no-jail] [--kvm DEVICE]\n"
+    "                    [--serial] [--no-seccomp] [--no-jail] [--kvm DEVICE] [--user UID:GID|keep]\n"
+    "The jail switches a monitor started as root to --user (default 65534:65534) once everything is open.\n"
     "Exit status: the byte the guest wrote to port 0x501, 0 on a clean power-off, 1 on error.\n";
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -24,6 +26,30 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 		return volt_err(err, -EINVAL, "%s: \"%s\" is not a number in %llu..%llu", opt, s,
 				(unsigned long long)min, (unsigned long long)max);
 	*out = v;
+	return 0;
+}
+
+/* UID:GID (numbers, not 0: root without capabilities is what the switch
+ * avoids), or "keep". */
+static int parse_user(const char *s, struct sd_vm_config *cfg, struct volt_error *err)
+{
+	if (!strcmp(s, "keep")) {
+		cfg->uid = (uid_t)-1;
+		cfg->gid = (gid_t)-1;
+		return 0;
+	}
+	char uid[16];
+	const char *colon = strchr(s, ':');
+	uint64_t u, g;
+	if (!colon || (size_t)(colon - s) >= sizeof uid)
+		return volt_err(err, -EINVAL, "--user: \"%s\" is not UID:GID or keep", s);
+	memcpy(uid, s, (size_t)(colon - s));
+	uid[colon - s] = 0;
+	if (parse_u64("--user (uid)", uid, 1, 0xfffffffe, &u, err) < 0 ||
+	    parse_u64("--user (gid)", colon + 1, 1, 0xfffffffe, &g, err) < 0)
+		return -1;
+	cfg->uid = (uid_t)u;
+	cfg->gid = (gid_t)g;
 	return 0;
 }
 
@@ -129,6 +155,8 @@ int sd_vm_config_parse(struct sd_vm_config *cfg, int argc, char *const argv[], s
 	cfg->vcpus = 1;
 	cfg->seccomp = true;
 	cfg->jail = true;
+	cfg->uid = SD_JAIL_DEFAULT_ID;
+	cfg->gid = SD_JAIL_DEFAULT_ID;
 	cfg->console_in_fd = cfg->console_out_fd = -1;
 	cfg->net_fd = -1;
 	bool have_in = false, have_out = false;
@@ -200,6 +228,9 @@ int sd_vm_config_parse(struct sd_vm_config *cfg, int argc, char *const argv[], s
 				return -1;
 		} else if (!strcmp(name, "--kvm")) {
 			cfg->kvm_dev = val;
+		} else if (!strcmp(name, "--user")) {
+			if (parse_user(val, cfg, err) < 0)
+				return -1;
 		} else {
 			return volt_err(err, -EINVAL, "unknown option \"%s\"", name);
 		}

@@ -3,7 +3,7 @@
  *   stardust-vmm --kernel F [--initrd F] [--cmdline S] [--mem MiB] [--vcpus N]
  *                [--disk F[,ro]] [--console-in FD|PATH --console-out FD|PATH]
  *                [--net-tap NAME[,mac=M] | --net-fd FD[,mac=M]]
- *                [--serial] [--no-seccomp] [--no-jail] [--kvm DEV]
+ *                [--serial] [--no-seccomp] [--no-jail] [--kvm DEV] [--user UID:GID|keep]
  *
  * --memory is accepted for --mem. Options take their value as the next
  * argument or after '='. A console
@@ -16,6 +16,7 @@
 #define STARDUST_VMM_CONFIG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,8 @@ struct sd_vm_config {
 	bool serial; /* COM1, output to stdout, kernel console on it */
 	bool seccomp;
 	bool jail;
+	uid_t uid; /* the jail switches to uid:gid when started as root; -1: keep */
+	gid_t gid;
 	const char *kvm_dev;
 	bool help;
 	char disk_buf[4096]; /* --disk's path without ",ro" */

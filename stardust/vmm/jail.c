@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -43,10 +44,11 @@ static int empty_root(const char *dir, struct volt_error *err)
 	return 0;
 }
 
-int sd_jail_drop_caps(struct volt_error *err)
+static int drop_bounding(struct volt_error *err)
 {
-	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
-	 * the cap_clear below takes away. EINVAL: a cap this kernel lacks. */
+	/* Dropping from the bounding set needs CAP_SETPCAP, which the id
+	 * change and the cap_clear below take away. EINVAL: a cap this kernel
+	 * lacks. */
 	for (int c = 0; c <= CAP_LAST_CAP + 32; c++) {
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
 			continue;
@@ -55,6 +57,11 @@ int sd_jail_drop_caps(struct volt_error *err)
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return volt_err(err, errno, "jail: clear the ambient capabilities");
+	return 0;
+}
+
+static int clear_caps(struct volt_error *err)
+{
 	cap_t caps = cap_init(); /* all sets empty */
 	if (!caps)
 		return volt_err(err, errno, "jail: cap_init");
@@ -65,6 +72,23 @@ int sd_jail_drop_caps(struct volt_error *err)
 		return volt_err(err, e, "jail: drop every capability");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return volt_err(err, errno, "jail: no_new_privs");
+	return 0;
+}
+
+int sd_jail_drop_caps(struct volt_error *err)
+{
+	return drop_bounding(err) < 0 ? -1 : clear_caps(err);
+}
+
+/* Groups first: setgroups and setresgid need the privilege setresuid gives up. */
+static int change_ids(uid_t uid, gid_t gid, struct volt_error *err)
+{
+	if (setgroups(0, NULL) < 0)
+		return volt_err(err, errno, "jail: drop supplementary groups");
+	if (setresgid(gid, gid, gid) < 0)
+		return volt_err(err, errno, "jail: setresgid %u", (unsigned)gid);
+	if (setresuid(uid, uid, uid) < 0)
+		return volt_err(err, errno, "jail: setresuid %u", (unsigned)uid);
 	return 0;
 }
 
@@ -91,7 +115,20 @@ int sd_jail_enter(const struct sd_jail_cfg *cfg, struct sd_jail_result *res, str
 			res->empty_root = true;
 		}
 	}
-	if (sd_jail_drop_caps(err) < 0)
+	if (drop_bounding(err) < 0)
+		return -1;
+	if (cfg->set_ids && geteuid() == 0) {
+		/* The kernel clears the parent-death signal on an id change; the
+		 * shim's relay relies on it to end the VM when it dies. */
+		int pdeath = 0;
+		prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+		if (change_ids(cfg->uid, cfg->gid, err) < 0)
+			return -1;
+		if (pdeath && prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) < 0)
+			return volt_err(err, errno, "jail: parent-death signal");
+		res->ids_changed = true;
+	}
+	if (clear_caps(err) < 0)
 		return -1;
 	res->caps_dropped = true;
 	return 0;

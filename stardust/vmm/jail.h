@@ -3,8 +3,10 @@
  * fds): new mount, network, IPC and UTS namespaces where the kernel and
  * our privileges allow, an empty read-only root (a fresh tmpfs pivoted to
  * and remounted read-only, so no path resolves to anything), every
- * capability dropped from every set including the bounding set, and
- * no_new_privs. The process keeps only its fds. Run it before creating any
+ * capability dropped from every set including the bounding set, an
+ * unprivileged uid and gid (when started as root: uid 0 without
+ * capabilities still owns root's files and may signal root's processes),
+ * and no_new_privs. The process keeps only its fds. Run it before creating any
  * thread: capabilities are per thread.
  *
  * No PID namespace here: unshare(CLONE_NEWPID) only affects children, and
@@ -15,6 +17,7 @@
 #define STARDUST_VMM_JAIL_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "oci/error.h"
 
@@ -23,13 +26,22 @@ struct sd_jail_cfg {
 	/* Directory the empty root is mounted on inside the new mount
 	 * namespace (NULL: /tmp); it is never touched outside it. */
 	const char *scratch_dir;
+	/* Switch to these ids (and no supplementary groups) when running as
+	 * root; set_ids false keeps the caller's. */
+	bool set_ids;
+	uid_t uid;
+	gid_t gid;
 };
+
+/* What the monitor becomes by default: nobody/nogroup on Debian. */
+#define SD_JAIL_DEFAULT_ID 65534
 
 /* What was achieved, for the monitor's diagnostics. */
 struct sd_jail_result {
 	int unshared;	 /* CLONE_NEW* flags that took effect */
 	bool empty_root; /* the pivot to an empty tmpfs happened */
 	bool caps_dropped;
+	bool ids_changed;
 };
 
 /* Unprivileged callers get what is possible without failing (no

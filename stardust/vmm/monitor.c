@@ -521,7 +521,8 @@ static int run(struct vm *vm, const struct sd_vm_config *cfg, struct sd_monitor_
 	/* Everything is open: confine the process before the first thread,
 	 * since capabilities are per thread. */
 	if (cfg->jail) {
-		struct sd_jail_cfg jc = {.namespaces = true};
+		struct sd_jail_cfg jc = {
+		    .namespaces = true, .set_ids = cfg->uid != (uid_t)-1, .uid = cfg->uid, .gid = cfg->gid};
 		if (sd_jail_enter(&jc, &res->jail, err) < 0)
 			return -1;
 	}

@@ -438,7 +438,8 @@ static void test_jail(void)
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		struct sd_jail_cfg cfg = {.namespaces = true};
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		struct sd_jail_cfg cfg = {.namespaces = true, .set_ids = true, .uid = 65534, .gid = 65534};
 		struct sd_jail_result res;
 		struct volt_error err;
 		if (sd_jail_enter(&cfg, &res, &err) < 0) {
@@ -465,6 +466,15 @@ static void test_jail(void)
 			_exit(15);
 		if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 			_exit(16);
+		uid_t ru, eu, su;
+		gid_t rg, eg, sg;
+		if (!res.ids_changed || getresuid(&ru, &eu, &su) < 0 || ru != 65534 || eu != 65534 ||
+		    su != 65534 || getresgid(&rg, &eg, &sg) < 0 || rg != 65534 || eg != 65534 ||
+		    sg != 65534 || getgroups(0, NULL) != 0)
+			_exit(17);
+		int pdeath = 0;
+		if (prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0) < 0 || pdeath != SIGKILL)
+			_exit(18);
 		_exit(0);
 	}
 	int st = 0;
@@ -472,7 +482,8 @@ static void test_jail(void)
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		printf("# jail child: status %#x\n", st);
 	check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	      "jail: new namespaces, an empty read-only root, no capabilities, no_new_privs");
+	      "jail: new namespaces, an empty read-only root, no capabilities, uid and gid 65534 without "
+	      "groups (parent-death signal kept), no_new_privs");
 }
 
 static int parse(struct sd_vm_config *c, struct volt_error *err, const char *a0, ...)
@@ -522,6 +533,17 @@ static void test_config(void)
 		  parse(&c, &err, "--kernel", "k", "stray", NULL) < 0,
 	      "config: unknown options, missing values, valued flags and stray words are refused");
 	check(parse(&c, &err, "--help", NULL) == 0 && c.help, "config: --help needs nothing else");
+	r = parse(&c, &err, "--kernel", "k", NULL);
+	bool dflt = r == 0 && c.uid == 65534 && c.gid == 65534;
+	r = parse(&c, &err, "--kernel", "k", "--user", "1000:100", NULL);
+	bool set = r == 0 && c.uid == 1000 && c.gid == 100;
+	r = parse(&c, &err, "--kernel", "k", "--user=keep", NULL);
+	bool keep = r == 0 && c.uid == (uid_t)-1 && c.gid == (gid_t)-1;
+	check(dflt && set && keep, "config: --user UID:GID and keep; 65534:65534 by default");
+	check(parse(&c, &err, "--kernel", "k", "--user", "0:0", NULL) < 0 &&
+		  parse(&c, &err, "--kernel", "k", "--user", "1000", NULL) < 0 &&
+		  parse(&c, &err, "--kernel", "k", "--user", "x:1", NULL) < 0 && strstr(err.msg, "--user"),
+	      "config: --user refuses root, a missing gid and non-numbers");
 
 	char buf[512];
 	parse(&c, &err, "--kernel", "k", "--cmdline", "init=/x", NULL);
