@@ -117,12 +117,7 @@ static int native_create(struct volt_backend_create *b, int *pidfd_out, struct v
 		return -1;
 
 	int pidfd = -1;
-	struct clone_args ca = {
-	    .flags = (unsigned long long)ns.clone_flags | CLONE_PIDFD,
-	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
-	    .exit_signal = SIGCHLD,
-	};
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	pid_t pid = volt_clone_pidfd((unsigned long long)ns.clone_flags, &pidfd);
 	if (pid < 0)
 		return volt_err(err, errno, "clone3 (linux.namespaces)");
 	if (pid == 0) {

@@ -2,6 +2,7 @@
 #include "container.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -21,6 +22,16 @@
 #include "profiles.h"
 #include "seccomp-audit.h"
 #include "userns-auto.h"
+
+pid_t volt_clone_pidfd(unsigned long long flags, int *pidfd)
+{
+	struct clone_args ca = {
+	    .flags = flags | CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)pidfd,
+	    .exit_signal = SIGCHLD,
+	};
+	return (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+}
 
 void volt_child_kill_reap(pid_t pid, int pidfd)
 {

@@ -66,6 +66,10 @@ int volt_container_delete(const struct volt_ctx *ctx, const char *id, bool force
 /* pause: freeze a running container's cgroup; !pause: thaw a paused one. */
 int volt_container_pause(const struct volt_ctx *ctx, const char *id, bool pause, struct volt_error *err);
 
+/* fork with clone3: extra clone flags (namespaces), SIGCHLD at exit, and a
+ * pidfd for the child in *pidfd. Returns as fork does. */
+pid_t volt_clone_pidfd(unsigned long long flags, int *pidfd);
+
 /* Kill our child pid (through its pidfd, so never a reused pid) and reap it. */
 void volt_child_kill_reap(pid_t pid, int pidfd);
 

@@ -308,12 +308,7 @@ int volt_native_exec(const struct volt_ctx *ctx, struct volt_container *c, const
 		volt_err(err, errno, "exec: join the container's pid/time namespace");
 		goto out;
 	}
-	struct clone_args ca = {
-	    .flags = CLONE_PIDFD,
-	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
-	    .exit_signal = SIGCHLD,
-	};
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	pid = volt_clone_pidfd(0, &pidfd);
 	if (pid < 0) {
 		volt_err(err, errno, "clone3");
 		goto out;
