@@ -259,9 +259,7 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	st.annotations = c->annotations;
 	st.has_poststart = c->hooks[OCI_HOOK_POSTSTART].n > 0;
 	st.has_poststop = c->hooks[OCI_HOOK_POSTSTOP].n > 0;
-	st.backend = (char *)(ctx->backend ? ctx->backend : getenv("VOLT_BACKEND"));
-	if (!st.backend || !*st.backend)
-		st.backend = "native";
+	st.backend = (char *)(ctx->backend ? ctx->backend : "native");
 
 	struct volt_cgroup cg;
 	bool cg_made = false;

@@ -19,8 +19,8 @@ struct volt_ctx {
 	const char *root; /* state root, default /run/volt */
 	struct volt_logger log;
 	const char *cgroup_root; /* /sys/fs/cgroup (tests may point elsewhere) */
-	/* Execution backend for create (backend.h): NULL means $VOLT_BACKEND,
-	 * else "native". Later commands use the one recorded in the state. */
+	/* Execution backend for create (backend.h, --backend): NULL means
+	 * "native". Later commands use the one recorded in the state. */
 	const char *backend;
 };
 

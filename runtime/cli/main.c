@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "runtime/backend.h"
 #include "runtime/sealed-exe.h"
 
 static const struct volt_command *const commands[] = {
@@ -81,14 +82,17 @@ static void usage(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(f, "\nGlobal options:\n"
-		   "  --root DIR          state directory (default " VOLT_DEFAULT_ROOT ")\n"
-		   "  --log FILE          write log lines to FILE instead of stderr\n"
-		   "  --log-format FMT    text (default) or json: one {\"level\",\"msg\",\"time\"} per line\n"
-		   "  --debug             also log debug lines\n"
-		   "  --systemd-cgroup    accepted for compatibility; cgroupfs is always used\n"
-		   "  -v, --version       print the version\n"
-		   "  -h, --help          this help; 'volt-run COMMAND --help' for a command\n");
+	fprintf(f,
+		"\nGlobal options:\n"
+		"  --root DIR          state directory (default " VOLT_DEFAULT_ROOT ")\n"
+		"  --log FILE          write log lines to FILE instead of stderr\n"
+		"  --log-format FMT    text (default) or json: one {\"level\",\"msg\",\"time\"} per line\n"
+		"  --debug             also log debug lines\n"
+		"  --backend NAME      how create runs a container: native (default) or stardust, a KVM\n"
+		"                      microVM (what volt-stardust does); later commands follow the state\n"
+		"  --systemd-cgroup    accepted for compatibility; cgroupfs is always used\n"
+		"  -v, --version       print the version\n"
+		"  -h, --help          this help; 'volt-run COMMAND --help' for a command\n");
 }
 
 static void version(void)
@@ -117,6 +121,7 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {"rootless", required_argument, NULL, 'R'},
 	    {"criu", required_argument, NULL, 'C'},
+	    {"backend", required_argument, NULL, 'b'},
 	    {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -134,6 +139,15 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			ctx.log.debug = true;
+			break;
+		case 'b':
+			if (!volt_backend_find(optarg)) {
+				fprintf(stderr,
+					"volt-run: --backend: unknown backend \"%s\" (native or stardust)\n",
+					optarg);
+				return 1;
+			}
+			ctx.backend = optarg;
 			break;
 		case 's':
 		case 'R':

@@ -5,9 +5,8 @@
  *
  * volt-run's main is reused as it is: it is compiled in here under another
  * name, and this main only puts the defaults in front of the caller's
- * arguments (a later --root wins, as getopt takes the last). The backend is
- * passed through $VOLT_BACKEND, which volt_container_create reads when
- * ctx->backend is unset, since volt-run's main builds its own ctx. */
+ * arguments: `--backend stardust --root /run/volt-stardust` (a later --root
+ * wins, as getopt takes the last). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +19,15 @@
 
 int main(int argc, char **argv)
 {
-	if (setenv("VOLT_BACKEND", "stardust", 1) < 0) {
-		perror("volt-stardust: setenv");
-		return 1;
-	}
-	char **args = calloc((size_t)argc + 3, sizeof *args);
+	char **args = calloc((size_t)argc + 5, sizeof *args);
 	if (!args) {
 		perror("volt-stardust");
 		return 1;
 	}
 	int n = 0;
 	args[n++] = argv[0];
+	args[n++] = "--backend";
+	args[n++] = "stardust";
 	args[n++] = "--root";
 	args[n++] = VOLT_STARDUST_ROOT;
 	for (int i = 1; i < argc; i++)

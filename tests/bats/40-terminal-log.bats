@@ -278,3 +278,13 @@ start_receiver() {
 	[ "$status" -eq 0 ]
 	[ ! -s "$TEST_TMP/quiet.log" ]
 }
+
+@test "--backend: an unknown backend is refused, named; native is recorded in the state" {
+	run "$VOLT_RUN" --root "$ROOT" --backend warp list
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'unknown backend "warp"'* ]]
+	cfg_args /bin/sleep 10
+	"$VOLT_RUN" --root "$ROOT" --backend native create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	[ "$(jq -r .backend "$ROOT/$ID/state.json")" = native ]
+	"$VOLT_RUN" --root "$ROOT" delete -f "$ID"
+}
