@@ -193,12 +193,7 @@ static int spawn_relay(struct volt_backend_create *b, struct vm_files *f, int *p
 	    .tty = f->tty,
 	};
 	int pidfd = -1;
-	struct clone_args ca = {
-	    .flags = CLONE_PIDFD,
-	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
-	    .exit_signal = SIGCHLD,
-	};
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	pid_t pid = volt_clone_pidfd(0, &pidfd);
 	if (pid == 0) {
 		close(ctl[0]);
 		sd_relay_run(&ra);
@@ -244,19 +239,17 @@ static int host_pty(const char *console_socket, int console_fd, const struct oci
 			return volt_err_ctx(err, "--console-socket %s", console_socket);
 	} else
 		return volt_err(err, -EINVAL, "process.terminal is true: --console-socket is required");
-	int master, slave;
+	_cleanup_close_ int master = -1;
+	_cleanup_close_ int sl = -1;
 	_cleanup_free_ char *path = NULL;
-	if (volt_pty_open(&master, &slave, &path, err) < 0)
+	if (volt_pty_open(&master, &sl, &path, err) < 0)
 		return volt_err_ctx(err, "process.terminal");
-	_cleanup_close_ int m = master;
-	_cleanup_close_ int sl = slave;
 	struct termios t;
-	if (tcgetattr(slave, &t) == 0) {
+	if (tcgetattr(sl, &t) == 0) {
 		cfmakeraw(&t);
-		tcsetattr(slave, TCSANOW, &t);
+		tcsetattr(sl, TCSANOW, &t);
 	}
-	if (p && p->has_console_size &&
-	    volt_pty_set_size(slave, p->console_height, p->console_width, err) < 0)
+	if (p && p->has_console_size && volt_pty_set_size(sl, p->console_height, p->console_width, err) < 0)
 		return -1;
 	if (volt_console_send(sock, master, err) < 0)
 		return volt_err_ctx(err, "--console-socket");
@@ -275,15 +268,18 @@ static int sd_create(struct volt_backend_create *b, int *pidfd_out, struct volt_
 	if (b->config->process.terminal &&
 	    host_pty(b->opts->console_socket, b->opts->console_fd, &b->config->process, &f->tty, err) < 0)
 		return -1;
-	_cleanup_close_ int tty_ours = f->tty; /* the relay has its own copy */
 	volt_debug(&b->ctx->log, "stardust: kernel %s, modules %s, monitor %s, init %s", f->kernel, f->moddir,
 		   f->vmm, f->init);
-	if (build_vm_files(b, f, err) == 0 && spawn_relay(b, f, pidfd_out, err) == 0)
-		return 0;
-	unlink(f->img);
-	if (f->o.ephemeral)
-		unlink(f->initrd);
-	return -1;
+	int r = 0;
+	if (build_vm_files(b, f, err) < 0 || spawn_relay(b, f, pidfd_out, err) < 0) {
+		unlink(f->img);
+		if (f->o.ephemeral)
+			unlink(f->initrd);
+		r = -1;
+	}
+	if (f->tty >= 0)
+		close(f->tty); /* the relay has its own copy */
+	return r;
 }
 
 static int sd_start(const struct volt_ctx *ctx, struct volt_container *c, struct volt_error *err)
@@ -451,12 +447,7 @@ static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const s
 	if (volt_cgroup_open(&cg, ctx->cgroup_root, c->state.cgroup_path, err) < 0)
 		return -1;
 	int pidfd = -1;
-	struct clone_args ca = {
-	    .flags = CLONE_PIDFD,
-	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
-	    .exit_signal = SIGCHLD,
-	};
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	pid_t pid = volt_clone_pidfd(0, &pidfd);
 	if (pid < 0)
 		return volt_err(err, errno, "clone3 (exec stand-in)");
 	if (pid == 0)

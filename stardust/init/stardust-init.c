@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "oci/error.h"
+#include "stardust/init/guest-net.h"
 #include "stardust/init/guest-run.h"
 #include "stardust/init/guest-setup.h"
 #include "stardust/shim/initramfs.h"
@@ -70,7 +71,10 @@ int main(void)
 		kmsg(log, err.msg);
 		sd_guest_exit(1);
 	}
-	if (sd_guest_wait_path(SD_GUEST_BUNDLE_DEV, BRINGUP_TIMEOUT_MS, &err) < 0 ||
+	struct sd_vm_net net;
+	if (sd_guest_net_read("/proc/cmdline", &net, &err) < 0 ||
+	    sd_guest_net_up(&net, SD_GUEST_NET_MODULE_LIST, BRINGUP_TIMEOUT_MS, &err) < 0 ||
+	    sd_guest_wait_path(SD_GUEST_BUNDLE_DEV, BRINGUP_TIMEOUT_MS, &err) < 0 ||
 	    sd_guest_mount_bundle(SD_GUEST_BUNDLE_DEV, SD_GUEST_BUNDLE, &err) < 0) {
 		kmsg(log, err.msg);
 		struct volt_error ignored;

@@ -17,6 +17,7 @@
 
 #include "oci/cleanup.h"
 #include "oci/json-path.h"
+#include "stardust/shim/vm-opts.h"
 
 static void yajl_tree_freep(yajl_val *v)
 {
@@ -35,8 +36,24 @@ static void gen_str(yajl_gen g, const char *s)
 	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-/* Re-emit v; at depth 0 the "root" object gets path "rootfs". */
-static void emit(yajl_gen g, yajl_val v, int depth, bool in_root)
+/* Where a value sits, for the two rewrites. */
+enum at { AT_OTHER, AT_TOP, AT_ROOT, AT_LINUX, AT_NAMESPACES };
+
+/* A linux.namespaces entry the guest leaves out when the VM has a network:
+ * a new network namespace (no path). The VM is the isolation boundary, and
+ * the process shares the guest's network, where eth0 is. */
+static bool new_netns(yajl_val ns)
+{
+	if (!YAJL_IS_OBJECT(ns))
+		return false;
+	yajl_val type = jp_get(ns, "type"), path = jp_get(ns, "path");
+	return YAJL_IS_STRING(type) && strcmp(type->u.string, "network") == 0 &&
+	       (!path || (YAJL_IS_STRING(path) && !*path->u.string));
+}
+
+/* Re-emit v: the top level's "root" object gets path "rootfs"; with
+ * drop_netns, linux.namespaces loses its new network namespace. */
+static void emit(yajl_gen g, yajl_val v, enum at at, bool drop_netns)
 {
 	if (YAJL_IS_STRING(v))
 		gen_str(g, v->u.string);
@@ -48,30 +65,38 @@ static void emit(yajl_gen g, yajl_val v, int depth, bool in_root)
 		yajl_gen_bool(g, 0);
 	else if (YAJL_IS_ARRAY(v)) {
 		yajl_gen_array_open(g);
-		for (size_t i = 0; i < v->u.array.len; i++)
-			emit(g, v->u.array.values[i], depth + 1, false);
+		for (size_t i = 0; i < v->u.array.len; i++) {
+			if (at == AT_NAMESPACES && drop_netns && new_netns(v->u.array.values[i]))
+				continue;
+			emit(g, v->u.array.values[i], AT_OTHER, drop_netns);
+		}
 		yajl_gen_array_close(g);
 	} else if (YAJL_IS_OBJECT(v)) {
 		yajl_gen_map_open(g);
 		bool has_root = false, has_path = false;
 		for (size_t i = 0; i < v->u.object.len; i++) {
 			const char *k = v->u.object.keys[i];
+			yajl_val child = v->u.object.values[i];
 			gen_str(g, k);
-			if (in_root && strcmp(k, "path") == 0) {
+			if (at == AT_ROOT && strcmp(k, "path") == 0) {
 				gen_str(g, SD_GUEST_ROOTFS);
 				has_path = true;
 				continue;
 			}
-			bool child_root =
-			    depth == 0 && strcmp(k, "root") == 0 && YAJL_IS_OBJECT(v->u.object.values[i]);
-			has_root |= child_root;
-			emit(g, v->u.object.values[i], depth + 1, child_root);
+			enum at child_at = AT_OTHER;
+			if (at == AT_TOP && strcmp(k, "root") == 0 && YAJL_IS_OBJECT(child))
+				child_at = AT_ROOT, has_root = true;
+			else if (at == AT_TOP && strcmp(k, "linux") == 0)
+				child_at = AT_LINUX;
+			else if (at == AT_LINUX && strcmp(k, "namespaces") == 0)
+				child_at = AT_NAMESPACES;
+			emit(g, child, child_at, drop_netns);
 		}
-		if (in_root && !has_path) {
+		if (at == AT_ROOT && !has_path) {
 			gen_str(g, "path");
 			gen_str(g, SD_GUEST_ROOTFS);
 		}
-		if (depth == 0 && !has_root) {
+		if (at == AT_TOP && !has_root) {
 			gen_str(g, "root");
 			yajl_gen_map_open(g);
 			gen_str(g, "path");
@@ -90,10 +115,13 @@ int sd_config_for_guest(const char *json, char **out, struct volt_error *err)
 		return -1;
 	if (!YAJL_IS_OBJECT(root))
 		return volt_err(err, -EINVAL, "config.json: not a JSON object");
+	/* The same test as vm-opts.c's: the annotation set turns networking on. */
+	yajl_val ann = jp_get(root, "annotations");
+	bool net = YAJL_IS_OBJECT(ann) && YAJL_IS_STRING(jp_get(ann, SD_ANN_NET_TAP));
 	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
 	if (!g)
 		return volt_err(err, -ENOMEM, "config.json: yajl_gen_alloc");
-	emit(g, root, 0, false);
+	emit(g, root, AT_TOP, net);
 	const unsigned char *buf;
 	size_t len;
 	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)

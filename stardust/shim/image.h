@@ -3,7 +3,10 @@
  *
  * The guest sees the bundle at /bundle, so the config's root.path (often an
  * absolute host path under podman or containerd) is rewritten to "rootfs";
- * everything else in config.json is kept as it was. */
+ * with a network (annotation org.volt.vm.net.tap) a new network namespace in
+ * linux.namespaces (type "network" without a path) is left out, so the
+ * process shares the guest's network and its eth0: the VM is the isolation
+ * boundary. Everything else in config.json is kept as it was. */
 #ifndef STARDUST_SHIM_IMAGE_H
 #define STARDUST_SHIM_IMAGE_H
 
@@ -14,7 +17,8 @@
 #define SD_GUEST_ROOTFS "rootfs"
 
 /* config.json text with root.path set to "rootfs" (a root object is added if
- * there was none). *out is malloc'd. */
+ * there was none) and, with org.volt.vm.net.tap set, without a new network
+ * namespace. *out is malloc'd. */
 int sd_config_for_guest(const char *json, char **out, struct volt_error *err);
 
 /* Size of an image holding used_bytes of data in files inodes: room for the

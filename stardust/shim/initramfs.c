@@ -47,7 +47,21 @@ static char *slurp(const char *path, bool optional, struct volt_error *err)
 	return buf;
 }
 
-static int resolve(const char *moddir, struct sd_module_list *mods, struct volt_error *err)
+/* The core set, and the network set (mods->net) when the tree has it: a
+ * kernel without virtio_net still runs VMs without a network, and
+ * stardust-init says what is missing when one asks for it. */
+struct guest_mods {
+	struct sd_module_list core, net;
+	bool have_net;
+};
+
+static void guest_mods_free(struct guest_mods *m)
+{
+	sd_module_list_free(&m->core);
+	sd_module_list_free(&m->net);
+}
+
+static int resolve(const char *moddir, struct guest_mods *mods, struct volt_error *err)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/modules.dep", moddir);
@@ -57,7 +71,13 @@ static int resolve(const char *moddir, struct sd_module_list *mods, struct volt_
 	snprintf(path, sizeof path, "%s/modules.builtin", moddir);
 	struct volt_error ignored;
 	_cleanup_free_ char *builtin = slurp(path, true, &ignored);
-	return sd_modules_resolve(dep, builtin, sd_guest_modules, sd_guest_modules_n, mods, err);
+	if (sd_modules_resolve(dep, builtin, sd_guest_modules, sd_guest_modules_n, &mods->core, err) < 0)
+		return -1;
+	mods->have_net = sd_modules_resolve(dep, builtin, sd_guest_net_modules, sd_guest_net_modules_n,
+					    &mods->net, &ignored) == 0;
+	if (mods->have_net)
+		sd_module_list_subtract(&mods->net, &mods->core);
+	return 0;
 }
 
 static const char *base_name(const char *p)
@@ -66,7 +86,28 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-static int write_archive(int fd, const char *init_bin, const char *moddir, const struct sd_module_list *mods,
+/* The module files under lib/modules/ and their load order in list_path. */
+static int add_modules(struct sd_cpio *w, const char *moddir, const struct sd_module_list *mods,
+		       const char *list_path, struct volt_error *err)
+{
+	char list[SD_MODULES_MAX * 160];
+	size_t used = 0;
+	list[0] = '\0';
+	for (size_t i = 0; i < mods->n; i++) {
+		char src[4096], dst[512];
+		snprintf(src, sizeof src, "%s/%s", moddir, mods->path[i]);
+		snprintf(dst, sizeof dst, "lib/modules/%s", base_name(mods->path[i]));
+		if (sd_cpio_copy(w, dst, 0644, src, err) < 0)
+			return -1;
+		int n = snprintf(list + used, sizeof list - used, "/%s\n", dst);
+		if (n < 0 || (size_t)n >= sizeof list - used)
+			return volt_err(err, -E2BIG, "initramfs: module list too long");
+		used += (size_t)n;
+	}
+	return sd_cpio_file(w, &list_path[1] /* no leading slash */, 0644, list, used, err);
+}
+
+static int write_archive(int fd, const char *init_bin, const char *moddir, const struct guest_mods *mods,
 			 struct volt_error *err)
 {
 	struct sd_cpio w;
@@ -80,37 +121,27 @@ static int write_archive(int fd, const char *init_bin, const char *moddir, const
 		return -1;
 	if (sd_cpio_copy(&w, "init", 0755, init_bin, err) < 0)
 		return -1;
-	char list[SD_MODULES_MAX * 160];
-	size_t used = 0;
-	list[0] = '\0';
-	for (size_t i = 0; i < mods->n; i++) {
-		char src[4096], dst[512];
-		snprintf(src, sizeof src, "%s/%s", moddir, mods->path[i]);
-		snprintf(dst, sizeof dst, "lib/modules/%s", base_name(mods->path[i]));
-		if (sd_cpio_copy(&w, dst, 0644, src, err) < 0)
-			return -1;
-		int n = snprintf(list + used, sizeof list - used, "/%s\n", dst);
-		if (n < 0 || (size_t)n >= sizeof list - used)
-			return volt_err(err, -E2BIG, "initramfs: module list too long");
-		used += (size_t)n;
-	}
-	if (sd_cpio_file(&w, &SD_GUEST_MODULE_LIST[1] /* no leading slash */, 0644, list, used, err) < 0)
+	if (add_modules(&w, moddir, &mods->core, SD_GUEST_MODULE_LIST, err) < 0)
+		return -1;
+	if (mods->have_net && add_modules(&w, moddir, &mods->net, SD_GUEST_NET_MODULE_LIST, err) < 0)
 		return -1;
 	return sd_cpio_finish(&w, err);
 }
 
 int sd_initramfs_write(const char *out, const char *init_bin, const char *moddir, struct volt_error *err)
 {
-	struct sd_module_list mods = {0};
-	if (resolve(moddir, &mods, err) < 0)
+	struct guest_mods mods = {0};
+	if (resolve(moddir, &mods, err) < 0) {
+		guest_mods_free(&mods);
 		return -1;
+	}
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		sd_module_list_free(&mods);
+		guest_mods_free(&mods);
 		return volt_err(err, errno, "initramfs %s", out);
 	}
 	int r = write_archive(fd, init_bin, moddir, &mods, err);
-	sd_module_list_free(&mods);
+	guest_mods_free(&mods);
 	if (close(fd) < 0 && r == 0)
 		r = volt_err(err, errno, "initramfs %s", out);
 	if (r < 0)

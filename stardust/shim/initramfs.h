@@ -1,6 +1,8 @@
 /* The guest's initramfs: stardust-init as /init, the guest kernel's modules
  * it needs (modules.h) under /lib/modules/, their load order in
- * /etc/stardust/modules, and the empty mount points. Built once per
+ * /etc/stardust/modules (and the network's, loaded only for a VM with a NIC,
+ * in /etc/stardust/modules.net when the kernel has them), and the empty
+ * mount points. Built once per
  * (init binary, module tree) and cached, since neither changes between
  * containers. */
 #ifndef STARDUST_SHIM_INITRAMFS_H
@@ -10,8 +12,9 @@
 
 #include "oci/error.h"
 
-#define SD_INITRAMFS_CACHE   "/var/cache/volt-stardust"
-#define SD_GUEST_MODULE_LIST "/etc/stardust/modules"
+#define SD_INITRAMFS_CACHE	 "/var/cache/volt-stardust"
+#define SD_GUEST_MODULE_LIST	 "/etc/stardust/modules"
+#define SD_GUEST_NET_MODULE_LIST "/etc/stardust/modules.net"
 
 /* Write the archive to out (created or replaced). */
 int sd_initramfs_write(const char *out, const char *init_bin, const char *moddir, struct volt_error *err);

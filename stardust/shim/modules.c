@@ -12,6 +12,9 @@ const char *const sd_guest_modules[] = {"virtio_mmio", "virtio_blk", "virtio_con
 					"ext4"};
 const size_t sd_guest_modules_n = sizeof sd_guest_modules / sizeof sd_guest_modules[0];
 
+const char *const sd_guest_net_modules[] = {"failover", "net_failover", "virtio_net"};
+const size_t sd_guest_net_modules_n = sizeof sd_guest_net_modules / sizeof sd_guest_net_modules[0];
+
 void sd_module_list_free(struct sd_module_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -87,6 +90,18 @@ static bool listed(const struct sd_module_list *l, const char *path)
 		if (strcmp(l->path[i], path) == 0)
 			return true;
 	return false;
+}
+
+void sd_module_list_subtract(struct sd_module_list *l, const struct sd_module_list *minus)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (listed(minus, l->path[i]))
+			free(l->path[i]);
+		else
+			l->path[kept++] = l->path[i];
+	}
+	l->n = kept;
 }
 
 static int add(struct sd_module_list *l, const char *path, size_t len, struct volt_error *err)

@@ -19,6 +19,14 @@
 extern const char *const sd_guest_modules[];
 extern const size_t sd_guest_modules_n;
 
+/* virtio-net and what it needs (failover, net_failover), for a VM with a
+ * network (org.volt.vm.net.tap). Every initramfs carries them, listed
+ * apart; stardust-init loads them only when the VM has a NIC. So the cached
+ * initramfs stays one per (init, module tree), and a VM without a network
+ * pays nothing but ~200 KiB of archive. */
+extern const char *const sd_guest_net_modules[];
+extern const size_t sd_guest_net_modules_n;
+
 #define SD_MODULES_MAX 64
 
 struct sd_module_list {
@@ -32,6 +40,10 @@ void sd_module_list_free(struct sd_module_list *l);
  * neither in dep nor in builtin (may be NULL) is an error naming it. */
 int sd_modules_resolve(const char *dep, const char *builtin, const char *const *names, size_t n,
 		       struct sd_module_list *out, struct volt_error *err);
+
+/* Drop from l what minus already lists (the net set's virtio and
+ * virtio_ring, loaded with the core set). */
+void sd_module_list_subtract(struct sd_module_list *l, const struct sd_module_list *minus);
 
 /* "virtio_blk" from "kernel/drivers/block/virtio_blk.ko.xz". */
 void sd_module_name(const char *path, char *buf, size_t cap);

@@ -24,6 +24,95 @@ static int parse_u64(const char *key, const char *s, uint64_t min, uint64_t max,
 	return 0;
 }
 
+/* What the kernel's dev_valid_name() takes, minus ',' and '=', which would
+ * end the name in stardust-vmm's "--net-tap NAME,mac=M". */
+static int check_tap(const char *s, struct volt_error *err)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 15)
+		return volt_err(err, -EINVAL, "annotations.%s: \"%s\" is not 1..15 bytes long",
+				SD_ANN_NET_TAP, s);
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strpbrk(s, "/:,= \t\n\r\v\f"))
+		return volt_err(
+		    err, -EINVAL,
+		    "annotations.%s: \"%s\" is not an interface name (no '/', ':', ',', '=', blanks, "
+		    "\".\" or \"..\")",
+		    SD_ANN_NET_TAP, s);
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			return volt_err(err, -EINVAL, "annotations.%s: control character in the name",
+					SD_ANN_NET_TAP);
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The monitor checks it too, but only once the VM is being started: here
+ * create fails before anything is built. */
+static int check_mac(const char *s, struct volt_error *err)
+{
+	unsigned char m[6];
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+		if (hi < 0 || lo < 0 || p[2] != (i == 5 ? '\0' : ':'))
+			return volt_err(err, -EINVAL, "annotations.%s: \"%s\" is not XX:XX:XX:XX:XX:XX",
+					SD_ANN_NET_MAC, s);
+		m[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (m[0] & 1)
+		return volt_err(err, -EINVAL, "annotations.%s: %s is a multicast address", SD_ANN_NET_MAC, s);
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return volt_err(err, -EINVAL, "annotations.%s: %s is all zeros", SD_ANN_NET_MAC, s);
+	return 0;
+}
+
+static int parse_net(const struct oci_map *ann, struct sd_vm_opts *o, struct volt_error *err)
+{
+	const char *tap = oci_map_get(ann, SD_ANN_NET_TAP), *mac = oci_map_get(ann, SD_ANN_NET_MAC),
+		   *addr = oci_map_get(ann, SD_ANN_NET_ADDRESS), *gw = oci_map_get(ann, SD_ANN_NET_GATEWAY);
+	const char *orphan = mac    ? SD_ANN_NET_MAC
+			     : addr ? SD_ANN_NET_ADDRESS
+			     : gw   ? SD_ANN_NET_GATEWAY
+				    : NULL;
+	if (!tap) {
+		if (orphan)
+			return volt_err(err, -EINVAL,
+					"annotations.%s: needs %s (the VM has no network without it)", orphan,
+					SD_ANN_NET_TAP);
+		return 0;
+	}
+	if (check_tap(tap, err) < 0 || (mac && check_mac(mac, err) < 0))
+		return -1;
+	o->net_tap = tap;
+	o->net_mac = mac;
+	o->net.on = true;
+	if (addr) {
+		if (sd_vm_net_parse_cidr(addr, &o->net.addr, &o->net.prefix, err) < 0)
+			return volt_err_ctx(err, "annotations.%s", SD_ANN_NET_ADDRESS);
+		o->net.has_addr = true;
+	}
+	if (gw) {
+		if (!addr)
+			return volt_err(err, -EINVAL,
+					"annotations.%s: needs %s (the gateway must be on its subnet)",
+					SD_ANN_NET_GATEWAY, SD_ANN_NET_ADDRESS);
+		if (sd_vm_net_parse_gateway(gw, o->net.addr, o->net.prefix, &o->net.gw, err) < 0)
+			return volt_err_ctx(err, "annotations.%s", SD_ANN_NET_GATEWAY);
+		o->net.has_gw = true;
+	}
+	return 0;
+}
+
 int sd_vm_opts_parse(const struct oci_map *ann, struct sd_vm_opts *o, struct volt_error *err)
 {
 	*o = (struct sd_vm_opts){.vcpus = 1, .mem_mib = SD_CFG_MEM_DEFAULT_MIB, .boot_timeout_s = 120};
@@ -67,6 +156,29 @@ int sd_vm_opts_parse(const struct oci_map *ann, struct sd_vm_opts *o, struct vol
 			return volt_err(err, -E2BIG, "annotations.%s: longer than 512 bytes", SD_ANN_CMDLINE);
 		o->cmdline = s;
 	}
+	return parse_net(ann, o, err);
+}
+
+int sd_vm_opts_net_tap_arg(const struct sd_vm_opts *o, char *buf, size_t cap, struct volt_error *err)
+{
+	int n = snprintf(buf, cap, "%s%s%s", o->net_tap ? o->net_tap : "",
+			 o->net_tap && o->net_mac ? ",mac=" : "", o->net_tap && o->net_mac ? o->net_mac : "");
+	if (n < 0 || (size_t)n >= cap)
+		return volt_err(err, -E2BIG, "annotations.%s: --net-tap value too long", SD_ANN_NET_TAP);
+	return 0;
+}
+
+int sd_vm_opts_guest_cmdline(const struct sd_vm_opts *o, char *buf, size_t cap, struct volt_error *err)
+{
+	char net[96];
+	if (sd_vm_net_param(&o->net, net, sizeof net, err) < 0)
+		return -1;
+	const char *user = o->cmdline ? o->cmdline : "";
+	int n = snprintf(buf, cap, "%s%s%s", user, *user && *net ? " " : "", net);
+	if (n < 0 || (size_t)n >= cap)
+		return volt_err(err, -E2BIG,
+				"annotations.%s: the guest command line is longer than %zu bytes",
+				SD_ANN_CMDLINE, cap);
 	return 0;
 }
 

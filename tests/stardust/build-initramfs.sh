@@ -11,7 +11,9 @@
 #                      with BUILD/volt-stardust, stardust-init, stardust-vmm
 #                      and BUILD/bundle also what volt-stardust needs (mke2fs
 #                      and its libraries, the L2 kernel's module subset, the
-#                      bundle) and a step that runs the bundle in a microVM.
+#                      bundle) and a step that runs the bundle in a microVM;
+#                      with tun and the network modules, a step where a
+#                      microVM on tap sdtap0 talks TCP to L1 (the net step).
 #   l2-initramfs.cpio  busybox and an /init that prints the L2 marker and
 #                      powers the guest off.
 #   l2-cmdline, vmm-args  the L2 command line and stardust-vmm's arguments,
@@ -231,12 +233,16 @@ add_module() { # add_module NAME
 for m in irqbypass kvm ccp kvm_amd; do
 	add_module "$m"
 done
+# tun: stardust-vmm --net-tap creates the net step's tap. A kernel with tun
+# built in needs nothing.
+[ -n "${dep_of[tun]:-}" ] && add_module tun
 kvm_order=("${order[@]}")
 # The L2 kernel's modules volt-stardust puts into its guest initramfs
-# (stardust/shim/modules.c's sd_guest_modules and their dependencies): the
-# shim reads them from a module tree, so L1 gets that subset of the tree.
+# (stardust/shim/modules.c's sd_guest_modules and sd_guest_net_modules,
+# and their dependencies): the shim reads them from a module tree, so L1
+# gets that subset of the tree.
 order=() seen=()
-for m in virtio_mmio virtio_blk virtio_console crc32c_generic ext4; do
+for m in virtio_mmio virtio_blk virtio_console crc32c_generic ext4 failover net_failover virtio_net; do
 	add_module "$m"
 done
 l2_mods=("${order[@]}")
@@ -269,6 +275,19 @@ if [ "$with_bundle" = 1 ]; then
 	[ -n "$mke2fs_bin" ] || die "mke2fs not found, volt-stardust needs it in L1 (install e2fsprogs)"
 fi
 printf '%s\n' "$bundle_absent" >"$out/bundle-absent"
+# The net step needs nc and ip in L1's busybox (the listener, the tap's
+# address) and nc in the bundle's (the sender), and only runs in L1: its
+# addresses exist only inside the VM the test made.
+with_net=$with_bundle net_absent=$bundle_absent
+for bb in "$busybox" "$bundle_src/rootfs/bin/busybox"; do
+	[ "$with_net" = 1 ] || break
+	for a in nc ip; do
+		if ! "$bb" --list 2>/dev/null | grep -qx "$a"; then
+			with_net=0 net_absent="$bb has no $a applet"
+		fi
+	done
+done
+printf '%s\n' "$net_absent" >"$out/net-absent"
 # The bundle's process and the VM annotations. KERNEL and MODULES are where
 # L1 (or, in direct mode, the host) has the L2 kernel and its module tree.
 # Ephemeral: no initramfs cache under /var/cache in L1.
@@ -280,6 +299,16 @@ bundle_config() { # bundle_config KERNEL MODULES ROOT
 			"org.volt.vm.kernel": $k, "org.volt.vm.modules": $m,
 			"org.volt.vm.ephemeral": "true", "org.volt.vm.boot-timeout": "90"})' \
 		"$bundle_src/config.json"
+}
+# The net step's bundle: a VM on tap sdtap0 (which L1 addresses as
+# 10.77.0.1/24 once the monitor made it) whose process, sharing the guest's
+# network (no network namespace of its own), sends a line to L1 over TCP,
+# retrying while L1's side comes up.
+net_config() { # net_config KERNEL MODULES ROOT
+	bundle_config "$@" | jq '
+		.process.args = ["sh", "-c", "ip addr show eth0 | grep \"inet \"; ip route show default; i=0; while [ $i -lt 30 ]; do echo hello-over-virtio-net | nc 10.77.0.1 7777 && { echo net-sent; exit 0; }; i=$((i + 1)); sleep 1; done; exit 1"]
+		| .annotations += {"org.volt.vm.net.tap": "sdtap0", "org.volt.vm.net.address": "10.77.0.2/24",
+			"org.volt.vm.net.gateway": "10.77.0.1"}'
 }
 # The lifecycle step's bundle (tests/stardust/lifecycle.sh): a process that
 # waits for TERM, beside which execs run.
@@ -388,6 +417,45 @@ bundle() {
 		STARDUST_LC_TIMEOUT="$(cat /etc/stardust-e2e/timeout-bundle)" \
 		sh /bin/lifecycle.sh volt-stardust /stardust/bundle-lc lc /tmp
 	m "lifecycle end uptime=$(up)"
+	net_step
+}
+# The net step: L1 listens on 10.77.0.1:7777 on tap sdtap0, which the
+# monitor of the bundle creates (L1 addresses it as soon as it shows); the
+# process in the guest sends one line; what arrived is the test.
+net_step() {
+	if [ ! -d /stardust/bundle-net ]; then
+		m "net absent"
+		return
+	fi
+	m "net start uptime=$(up)"
+	ip link set lo up
+	nc -l -p 7777 </dev/null >/tmp/net.got 2>/tmp/net.nc-err &
+	ncpid=$!
+	(
+		n=0
+		while [ ! -e /sys/class/net/sdtap0 ] && [ $n -lt 1200 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		ip addr add 10.77.0.1/24 dev sdtap0 && ip link set sdtap0 up && echo "sdtap0 up after $n polls"
+	) >/tmp/net.tap 2>&1 &
+	tappid=$!
+	VOLT_STARDUST_VMM=$vmm VOLT_STARDUST_INIT=/bin/stardust-init \
+		timeout -s KILL "$(cat /etc/stardust-e2e/timeout-bundle)" \
+		volt-stardust run -b /stardust/bundle-net e2e-net </dev/null >/tmp/net.out 2>/tmp/net.err
+	rc=$?
+	kill $tappid 2>/dev/null
+	wait $tappid
+	n=0
+	while kill -0 $ncpid 2>/dev/null && [ $n -lt 20 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill $ncpid 2>/dev/null
+	sed "s/^/STARDUST-E2E: net tap: /" /tmp/net.tap
+	head -n 20 /tmp/net.out | sed "s/^/STARDUST-E2E: net stdout: /"
+	cat /tmp/net.err /tmp/net.nc-err | head -n 20 | sed "s/^/STARDUST-E2E: net stderr: /"
+	m "net got=$(head -n 1 /tmp/net.got) rc=$rc uptime=$(up)"
 }
 bundle
 m "done uptime=$(up)"
@@ -442,6 +510,10 @@ add_bundle() { # add_bundle ROOT
 	bundle_config /stardust/vmlinux "/lib/modules/$kver" rootfs >"$r/stardust/bundle/config.json"
 	mkdir -p "$r/stardust/bundle-lc"
 	lifecycle_config /stardust/vmlinux "/lib/modules/$kver" /stardust/bundle/rootfs >"$r/stardust/bundle-lc/config.json"
+	if [ "$with_net" = 1 ]; then
+		mkdir -p "$r/stardust/bundle-net"
+		net_config /stardust/vmlinux "/lib/modules/$kver" /stardust/bundle/rootfs >"$r/stardust/bundle-net/config.json"
+	fi
 	cp "$repo/tests/stardust/lifecycle.sh" "$r/bin/lifecycle.sh"
 }
 
@@ -509,4 +581,4 @@ if ! fresh "$l1" "$fp"; then
 	rm -rf "$root"
 	echo "$fp" >"$l1.stamp"
 fi
-note "ready: $vmlinux $l1 (smoke: $([ -x "$smoke" ] && echo yes || echo no), stardust-vmm: $([ -x "$vmm" ] && echo yes || echo no), bundle: $([ "$with_bundle" = 1 ] && echo yes || echo "no, $bundle_absent"), qemu reference: $([ "$qemu_l2" = 1 ] && echo yes || echo no))"
+note "ready: $vmlinux $l1 (smoke: $([ -x "$smoke" ] && echo yes || echo no), stardust-vmm: $([ -x "$vmm" ] && echo yes || echo no), bundle: $([ "$with_bundle" = 1 ] && echo yes || echo "no, $bundle_absent"), net: $([ "$with_net" = 1 ] && echo yes || echo "no, $net_absent"), qemu reference: $([ "$qemu_l2" = 1 ] && echo yes || echo no))"

@@ -8,7 +8,12 @@
 #   direct  (a host with VMX/SVM and a real /dev/kvm) the same payloads run
 #           on the host.
 # Both then run a busybox bundle with volt-stardust (a microVM on that
-# /dev/kvm): `echo hello-from-microvm; exit 7`, checked for both.
+# /dev/kvm): `echo hello-from-microvm; exit 7`, checked for both; and the
+# lifecycle with exec. Nested only, the net step: a microVM with
+# org.volt.vm.net.tap=sdtap0 and 10.77.0.2/24 sends a line over TCP (busybox
+# nc) to L1 at 10.77.0.1:7777, which checks that it arrived (all addresses
+# inside L1; direct mode reports it absent rather than touch the host's
+# network).
 # Prints a summary, writes BUILD/stardust-e2e/result.env (KEY=VALUE, read by
 # stardust.bats) and the console log BUILD/stardust-e2e/e2e.log; exits 0 when
 # every step that could run passed, 77 when the test cannot run here (no
@@ -221,6 +226,7 @@ run_direct() {
 		else
 			echo "STARDUST-E2E: bundle absent"
 		fi
+		echo "STARDUST-E2E: net absent"
 		echo "STARDUST-E2E: done"
 	} >"$log" 2>&1 </dev/null
 	poll_markers
@@ -335,6 +341,39 @@ else
 	fi
 fi
 
+# The net step: the line the guest sent over virtio-net, as L1's nc
+# received it, and volt-stardust's status (0: the process got it out).
+net_line=$(grep -a -o 'STARDUST-E2E: net got=.* rc=[0-9]*' "$log" | head -n 1 | tr -d '\r' || true)
+if grep -qa 'STARDUST-E2E: net absent' "$log"; then
+	res[net]=absent
+	if [ "$mode" = direct ]; then
+		res[net_reason]="\"direct mode: the net step runs only in L1, whose addresses the test owns\""
+	else
+		res[net_reason]="\"$(head -n 1 "$out/net-absent" 2>/dev/null | tr -d '"')\""
+	fi
+elif [ -z "$net_line" ]; then
+	res[net]=unknown
+	grep -qa 'STARDUST-E2E: net start' "$log" && failures+=("volt-stardust net: started but never finished (L1 died or timed out)")
+else
+	res[net_rc]=${net_line##*rc=}
+	n_got=${net_line#*got=}
+	n_got=${n_got% rc=*}
+	res[net_got]="\"${n_got//\"/}\""
+	# The guest's default route (org.volt.vm.net.gateway), as the process saw it.
+	res[net_route]=no
+	grep -qa 'STARDUST-E2E: net stdout: default via 10.77.0.1 dev eth0' "$log" && res[net_route]=yes
+	if [ "${res[net_rc]}" = 0 ] && [ "$n_got" = hello-over-virtio-net ] && [ "${res[net_route]}" = yes ]; then
+		res[net]=pass
+	else
+		res[net]=fail
+		why="L1 received '$n_got' (want hello-over-virtio-net), exit status ${res[net_rc]} (want 0), default route via 10.77.0.1 seen: ${res[net_route]}"
+		[ "${res[net_rc]}" = 137 ] && why+=", killed by its timeout"
+		err=$(grep -a -o -E 'STARDUST-E2E: net (stderr|stdout|tap): .*' "$log" | tail -n 4 | sed 's/STARDUST-E2E: net //' | tr -d '\r' | tr '\n' ' ' || true)
+		[ -n "$err" ] && why+="; $err"
+		failures+=("volt-stardust net: $why")
+	fi
+fi
+
 if [ -n "${res[timeout]:-}" ]; then
 	last=$(grep -a -o 'STARDUST-E2E: .*' "$log" | tail -n 1 | tr -d '\r' || true)
 	failures+=("timed out after ${timeout_s}s (last marker: ${last:-none})")
@@ -347,6 +386,7 @@ if [ "${res[l2]}" = pass ] || [ "${res[qemu_l2]}" = pass ]; then
 fi
 say "volt-stardust bundle: ${res[bundle]}${res[bundle_rc]:+ (rc ${res[bundle_rc]}, stdout ${res[bundle_out]})}"
 say "volt-stardust lifecycle with exec: ${res[lifecycle]}${res[lifecycle_got]:+ (${res[lifecycle_got]})}"
+say "volt-stardust net (TCP from the guest to L1 over virtio-net): ${res[net]}${res[net_got]:+ (L1 got ${res[net_got]}, rc ${res[net_rc]}, default route ${res[net_route]})}${res[net_reason]:+ (${res[net_reason]})}"
 say "total ${res[total_s]}s; log $log"
 if [ "${#failures[@]}" -gt 0 ]; then
 	res[verdict]=fail

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Stardust end to end: one boot of run-e2e.sh (qemu TCG with SVM -> L1 with
 # kvm_amd -> sd-kvm-smoke, stardust-vmm and volt-stardust running a busybox
-# bundle on L1's /dev/kvm), then one test per step, read from its
+# bundle on L1's /dev/kvm, its lifecycle, and a microVM on a tap talking TCP
+# to L1), then one test per step, read from its
 # result.env. Last, volt-stardust with a stand-in monitor on this machine
 # (tests/stardust-shim/run-fake.sh, no KVM). Steps whose binary is not built yet,
 # and the whole file when qemu or Debian's kernel is not installed
@@ -109,6 +110,20 @@ show_run() {
 		;;
 	esac
 	echo "volt-stardust lifecycle in L1: $(result lifecycle_got)"
+}
+
+@test "volt-stardust gives a microVM a network: TCP from the guest to L1 over virtio-net (org.volt.vm.net.*)" {
+	require_run
+	case $(result net) in
+	pass) ;;
+	absent) skip "$(result net_reason)" ;;
+	*)
+		show_run
+		echo "expected net=pass (L1 receives hello-over-virtio-net, exit status 0), got net=$(result net) (rc $(result net_rc), L1 got '$(result net_got)')"
+		return 1
+		;;
+	esac
+	echo "volt-stardust net in L1: L1 got $(result net_got), exit status $(result net_rc)"
 }
 
 # Everything but the VM, on this machine: fake-vmm.sh stands in for the

@@ -1,7 +1,10 @@
 /* Stardust's shim, pure parts: VM annotations, the kernel version in a
  * kernel's file name, module load order from a modules.dep, config.json's
  * root.path rewrite for the guest, the image geometry, and the newc cpio
- * writer (byte layout, and `cpio -it` listing it when cpio is installed). */
+ * writer (byte layout, and `cpio -it` listing it when cpio is installed).
+ * The network: org.volt.vm.net.* annotations, the stardust.net kernel
+ * parameter both ways, the network module set, and the guest config
+ * without a new network namespace. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include "stardust/shim/cpio.h"
 #include "stardust/shim/image.h"
 #include "stardust/shim/modules.h"
+#include "stardust/shim/vm-net.h"
 #include "stardust/shim/vm-opts.h"
 
 static int n_test, n_fail;
@@ -76,6 +80,149 @@ static void test_opts(void)
 	check(sd_kernel_version_from_path("/x/vmlinuz-..", v, sizeof v, &err) < 0, "vmlinuz-.. refused");
 }
 
+/* Each bad net.* value fails create with the annotation it is about named. */
+static void refused(const char *const *kv, size_t n, const char *key, const char *name)
+{
+	struct sd_vm_opts o;
+	struct volt_error err = {0};
+	char label[160];
+	snprintf(label, sizeof label, "net annotations: %s refused, %s named", name, key);
+	bool ok = opts(&o, &err, n, kv) < 0 && strstr(err.msg, key) != NULL;
+	check(ok, label);
+	if (!ok)
+		printf("# got: %s\n", err.msg);
+}
+
+static void test_net_opts(void)
+{
+	struct sd_vm_opts o;
+	struct volt_error err;
+	char buf[1024];
+	const char *full[] = {SD_ANN_NET_TAP,	  "sdtap0",	  SD_ANN_NET_MAC,     "02:5d:00:00:00:01",
+			      SD_ANN_NET_ADDRESS, "10.88.0.2/24", SD_ANN_NET_GATEWAY, "10.88.0.1",
+			      SD_ANN_CMDLINE,	  "loglevel=3"};
+	bool ok = opts(&o, &err, 5, full) == 0;
+	check(ok && o.net.on && o.net.has_addr && o.net.has_gw && o.net.prefix == 24 &&
+		  strcmp(o.net_tap, "sdtap0") == 0 && strcmp(o.net_mac, "02:5d:00:00:00:01") == 0,
+	      "net annotations: tap, mac, address, gateway read");
+	check(ok && sd_vm_opts_net_tap_arg(&o, buf, sizeof buf, &err) == 0 &&
+		  strcmp(buf, "sdtap0,mac=02:5d:00:00:00:01") == 0,
+	      "net annotations: --net-tap NAME,mac=MAC for the monitor");
+	check(ok && sd_vm_opts_guest_cmdline(&o, buf, sizeof buf, &err) == 0 &&
+		  strcmp(buf, "loglevel=3 stardust.net=10.88.0.2/24,gw=10.88.0.1") == 0,
+	      "net annotations: guest command line = cmdline annotation, then stardust.net");
+	const char *tap_only[] = {SD_ANN_NET_TAP, "vtap-1"};
+	ok = opts(&o, &err, 1, tap_only) == 0;
+	check(ok && o.net.on && !o.net.has_addr && !o.net_mac &&
+		  sd_vm_opts_net_tap_arg(&o, buf, sizeof buf, &err) == 0 && strcmp(buf, "vtap-1") == 0 &&
+		  sd_vm_opts_guest_cmdline(&o, buf, sizeof buf, &err) == 0 &&
+		  strcmp(buf, "stardust.net=up") == 0,
+	      "net annotations: tap alone: --net-tap NAME, stardust.net=up");
+	const char *p31[] = {SD_ANN_NET_TAP,	 "t",	       SD_ANN_NET_ADDRESS, "192.168.7.0/31",
+			     SD_ANN_NET_GATEWAY, "192.168.7.1"};
+	check(opts(&o, &err, 3, p31) == 0 && o.net.prefix == 31 && o.net.has_gw,
+	      "net annotations: a /31 uses both addresses (RFC 3021)");
+	const char *none[] = {SD_ANN_CMDLINE, "quiet"};
+	check(opts(&o, &err, 1, none) == 0 && !o.net.on && !o.net_tap &&
+		  sd_vm_opts_net_tap_arg(&o, buf, sizeof buf, &err) == 0 && !*buf &&
+		  sd_vm_opts_guest_cmdline(&o, buf, sizeof buf, &err) == 0 && strcmp(buf, "quiet") == 0,
+	      "net annotations: none: no network, command line unchanged");
+	check(opts(&o, &err, 0, NULL) == 0 && sd_vm_opts_guest_cmdline(&o, buf, sizeof buf, &err) == 0 &&
+		  !*buf,
+	      "net annotations: no annotations at all: empty command line");
+
+	const char *long_tap[] = {SD_ANN_NET_TAP, "abcdefghijklmnop"};
+	refused(long_tap, 1, SD_ANN_NET_TAP, "a 16-byte tap name");
+	const char *empty_tap[] = {SD_ANN_NET_TAP, ""};
+	refused(empty_tap, 1, SD_ANN_NET_TAP, "an empty tap name");
+	const char *slash_tap[] = {SD_ANN_NET_TAP, "a/b"};
+	refused(slash_tap, 1, SD_ANN_NET_TAP, "a tap name with '/'");
+	const char *comma_tap[] = {SD_ANN_NET_TAP, "t,mac=02:00:00:00:00:01"};
+	refused(comma_tap, 1, SD_ANN_NET_TAP, "a tap name smuggling ',mac='");
+	const char *blank_tap[] = {SD_ANN_NET_TAP, "tap 0"};
+	refused(blank_tap, 1, SD_ANN_NET_TAP, "a tap name with a blank");
+	const char *bad_mac[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_MAC, "02:5d:00:00:00"};
+	refused(bad_mac, 2, SD_ANN_NET_MAC, "a 5-byte MAC");
+	const char *hex_mac[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_MAC, "02:5d:00:00:00:zz"};
+	refused(hex_mac, 2, SD_ANN_NET_MAC, "a MAC with non-hex digits");
+	const char *mc_mac[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_MAC, "03:00:00:00:00:01"};
+	refused(mc_mac, 2, SD_ANN_NET_MAC, "a multicast MAC");
+	const char *zero_mac[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_MAC, "00:00:00:00:00:00"};
+	refused(zero_mac, 2, SD_ANN_NET_MAC, "an all-zero MAC");
+	const char *no_tap[] = {SD_ANN_NET_ADDRESS, "10.88.0.2/24"};
+	refused(no_tap, 1, SD_ANN_NET_ADDRESS, "an address without a tap");
+	const char *mac_no_tap[] = {SD_ANN_NET_MAC, "02:00:00:00:00:01"};
+	refused(mac_no_tap, 1, SD_ANN_NET_MAC, "a MAC without a tap");
+	const char *no_prefix[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "10.88.0.2"};
+	refused(no_prefix, 2, SD_ANN_NET_ADDRESS, "an address without /PREFIX");
+	const char *big_prefix[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "10.88.0.2/33"};
+	refused(big_prefix, 2, SD_ANN_NET_ADDRESS, "prefix 33");
+	const char *zero_prefix[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "10.88.0.2/0"};
+	refused(zero_prefix, 2, SD_ANN_NET_ADDRESS, "prefix 0");
+	const char *junk_prefix[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "10.88.0.2/24x"};
+	refused(junk_prefix, 2, SD_ANN_NET_ADDRESS, "junk after the prefix");
+	const char *octet[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "10.88.0.300/24"};
+	refused(octet, 2, SD_ANN_NET_ADDRESS, "an octet over 255");
+	const char *v6[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "fd00::2/64"};
+	refused(v6, 2, SD_ANN_NET_ADDRESS, "an IPv6 address (IPv4 only)");
+	const char *netaddr[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "10.88.0.0/24"};
+	refused(netaddr, 2, SD_ANN_NET_ADDRESS, "the subnet's network address");
+	const char *bcast[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "10.88.0.255/24"};
+	refused(bcast, 2, SD_ANN_NET_ADDRESS, "the subnet's broadcast address");
+	const char *loop[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "127.0.0.2/8"};
+	refused(loop, 2, SD_ANN_NET_ADDRESS, "a loopback address");
+	const char *mcast[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_ADDRESS, "224.0.0.5/24"};
+	refused(mcast, 2, SD_ANN_NET_ADDRESS, "a multicast address");
+	const char *gw_no_addr[] = {SD_ANN_NET_TAP, "t", SD_ANN_NET_GATEWAY, "10.88.0.1"};
+	refused(gw_no_addr, 2, SD_ANN_NET_GATEWAY, "a gateway without an address");
+	const char *gw_out[] = {SD_ANN_NET_TAP,	    "t",	SD_ANN_NET_ADDRESS, "10.88.0.2/24",
+				SD_ANN_NET_GATEWAY, "10.89.0.1"};
+	refused(gw_out, 3, SD_ANN_NET_GATEWAY, "a gateway outside the subnet");
+	const char *gw_self[] = {SD_ANN_NET_TAP,     "t",	 SD_ANN_NET_ADDRESS, "10.88.0.2/24",
+				 SD_ANN_NET_GATEWAY, "10.88.0.2"};
+	refused(gw_self, 3, SD_ANN_NET_GATEWAY, "the guest's own address as gateway");
+	const char *gw_bcast[] = {SD_ANN_NET_TAP,     "t",	    SD_ANN_NET_ADDRESS, "10.88.0.2/24",
+				  SD_ANN_NET_GATEWAY, "10.88.0.255"};
+	refused(gw_bcast, 3, SD_ANN_NET_GATEWAY, "the broadcast address as gateway");
+	const char *gw_junk[] = {SD_ANN_NET_TAP,     "t",	    SD_ANN_NET_ADDRESS, "10.88.0.2/24",
+				 SD_ANN_NET_GATEWAY, "10.88.0.1/24"};
+	refused(gw_junk, 3, SD_ANN_NET_GATEWAY, "a gateway with a prefix");
+	const char *gw_32[] = {SD_ANN_NET_TAP,	   "t",	       SD_ANN_NET_ADDRESS, "10.88.0.2/32",
+			       SD_ANN_NET_GATEWAY, "10.88.0.1"};
+	refused(gw_32, 3, SD_ANN_NET_GATEWAY, "a gateway for a /32");
+}
+
+static void test_net_param(void)
+{
+	struct volt_error err;
+	struct sd_vm_net n, back;
+	char p[96];
+	check(sd_vm_net_from_cmdline("quiet panic=-1 rdinit=/init", &n, &err) == 0 && !n.on,
+	      "stardust.net: absent means no network");
+	check(sd_vm_net_from_cmdline("quiet stardust.net=up", &n, &err) == 0 && n.on && !n.has_addr,
+	      "stardust.net=up: NIC without an address");
+	check(sd_vm_net_from_cmdline("a stardust.net=10.1.2.3/16,gw=10.1.0.1 b", &n, &err) == 0 && n.on &&
+		  n.has_addr && n.has_gw && n.prefix == 16 && n.addr.s_addr == htonl(0x0a010203) &&
+		  n.gw.s_addr == htonl(0x0a010001),
+	      "stardust.net=ADDR/PREFIX,gw=GW read");
+	check(sd_vm_net_param(&n, p, sizeof p, &err) == 0 && sd_vm_net_from_cmdline(p, &back, &err) == 0 &&
+		  memcmp(&n, &back, sizeof n) == 0,
+	      "stardust.net: written and read back the same");
+	check(sd_vm_net_from_cmdline("stardust.net=10.0.0.2/8 stardust.net=10.9.0.2/24\n", &n, &err) == 0 &&
+		  n.prefix == 24 && n.addr.s_addr == htonl(0x0a090002),
+	      "stardust.net: the last one wins");
+	check(sd_vm_net_from_cmdline("stardust.net=10.0.0.2/24,via=10.0.0.1", &n, &err) < 0 &&
+		  strstr(err.msg, "stardust.net") && !n.on,
+	      "stardust.net: unknown suffix refused, parameter named");
+	check(sd_vm_net_from_cmdline("stardust.net=", &n, &err) < 0, "stardust.net: empty value refused");
+	check(sd_vm_net_from_cmdline("xstardust.net=up stardust.netx=up", &n, &err) == 0 && !n.on,
+	      "stardust.net: only the exact key counts");
+	struct sd_vm_net off = {0};
+	check(sd_vm_net_param(&off, p, sizeof p, &err) == 0 && !*p, "stardust.net: nothing written when off");
+	struct sd_vm_net up = {.on = true};
+	check(sd_vm_net_param(&up, p, 8, &err) < 0, "stardust.net: a short buffer is an error");
+}
+
 static const char dep[] =
     "kernel/fs/mbcache.ko:\n"
     "kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko\n"
@@ -89,7 +236,11 @@ static const char dep[] =
     "kernel/drivers/char/virtio_console.ko: kernel/drivers/virtio/virtio.ko "
     "kernel/drivers/virtio/virtio_ring.ko\n"
     "kernel/drivers/block/virtio_blk.ko.xz: kernel/drivers/virtio/virtio.ko "
-    "kernel/drivers/virtio/virtio_ring.ko\n";
+    "kernel/drivers/virtio/virtio_ring.ko\n"
+    "kernel/net/core/failover.ko:\n"
+    "kernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko\n"
+    "kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko "
+    "kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n";
 
 static ssize_t idx(const struct sd_module_list *l, const char *name)
 {
@@ -123,6 +274,18 @@ static void test_modules(void)
 	r = sd_modules_resolve(dep2, builtin, names, 2, &l, &err);
 	check(r == 0 && l.n == 1 && idx(&l, "virtio_blk") == 0, "modules: built-in skipped, '-' matches '_'");
 	sd_module_list_free(&l);
+	struct sd_module_list core = {0};
+	r = sd_modules_resolve(dep, NULL, sd_guest_modules, sd_guest_modules_n, &core, &err);
+	int r2 = sd_modules_resolve(dep, NULL, sd_guest_net_modules, sd_guest_net_modules_n, &l, &err);
+	check(r == 0 && r2 == 0 && l.n == 5 && idx(&l, "failover") < idx(&l, "net_failover") &&
+		  idx(&l, "net_failover") < idx(&l, "virtio_net") &&
+		  idx(&l, "virtio") < idx(&l, "virtio_net"),
+	      "modules: the network set: failover, net_failover, virtio_net after virtio");
+	sd_module_list_subtract(&l, &core);
+	check(l.n == 3 && idx(&l, "virtio") < 0 && idx(&l, "virtio_ring") < 0 && idx(&l, "virtio_net") == 2,
+	      "modules: the network set without what the core set loads");
+	sd_module_list_free(&l);
+	sd_module_list_free(&core);
 	const char *missing[] = {"nosuch"};
 	check(sd_modules_resolve(dep, NULL, missing, 1, &l, &err) < 0 && strstr(err.msg, "nosuch"),
 	      "modules: a missing module is an error naming it");
@@ -158,6 +321,29 @@ static void test_config(void)
 	check(sd_config_for_guest("{\"ociVersion\":\"1.2.0\"}", &out, &err) == 0 && out &&
 		  strstr(out, "\"root\":{\"path\":\"rootfs\"}"),
 	      "config: a config without root gets one");
+	free(out);
+	out = NULL;
+	const char *ns = "{\"ociVersion\":\"1.2.0\",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
+			 "{\"type\":\"network\"},{\"type\":\"mount\"}]}%s}";
+	char in2[512];
+	snprintf(in2, sizeof in2, ns, "");
+	check(sd_config_for_guest(in2, &out, &err) == 0 && out && strstr(out, "{\"type\":\"network\"}"),
+	      "config: no network annotation: the network namespace kept");
+	free(out);
+	out = NULL;
+	snprintf(in2, sizeof in2, ns, ",\"annotations\":{\"" SD_ANN_NET_TAP "\":\"sdtap0\"}");
+	check(sd_config_for_guest(in2, &out, &err) == 0 && out && !strstr(out, "network") &&
+		  strstr(out, "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"}]"),
+	      "config: with org.volt.vm.net.tap the new network namespace is dropped, the rest kept");
+	free(out);
+	out = NULL;
+	check(sd_config_for_guest("{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/n\"}]},"
+				  "\"annotations\":{\"" SD_ANN_NET_TAP "\":\"t\"},"
+				  "\"x\":{\"namespaces\":[{\"type\":\"network\"}]}}",
+				  &out, &err) == 0 &&
+		  out && strstr(out, "\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/n\"}]}") &&
+		  strstr(out, "\"x\":{\"namespaces\":[{\"type\":\"network\"}]}"),
+	      "config: a network namespace with a path, and namespaces outside linux, untouched");
 	free(out);
 	out = NULL;
 	check(sd_config_for_guest("[1,2]", &out, &err) < 0, "config: not an object refused");
@@ -215,6 +401,8 @@ static void test_cpio(void)
 int main(void)
 {
 	test_opts();
+	test_net_opts();
+	test_net_param();
 	test_modules();
 	test_config();
 	test_geometry();
