@@ -1,4 +1,5 @@
-/* TAP helpers shared by the cgroup unit tests (included once per test). */
+/* Helpers shared by the cgroup unit tests (included once per test): fake
+ * cgroupfs files, and the TAP output of tap.h. */
 #ifndef VOLT_TESTS_CGROUP_TEST_UTIL_H
 #define VOLT_TESTS_CGROUP_TEST_UTIL_H
 
@@ -6,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-static int n_test, n_fail;
+#include "tap.h"
 
 /* snprintf without gcc's truncation guesses: test paths are short */
 static void fmt(char *buf, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4), unused));
@@ -16,15 +17,6 @@ static void fmt(char *buf, size_t size, const char *f, ...)
 	va_start(ap, f);
 	vsnprintf(buf, size, f, ap);
 	va_end(ap);
-}
-
-static void __attribute__((unused)) check(bool ok, const char *name, const char *detail)
-{
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - %s%s%s\n", ok ? "" : "not ", n_test, name, detail && !ok ? ": " : "",
-	       detail && !ok ? detail : "");
 }
 
 /* Write s to dir/file (a fake cgroupfs file). */

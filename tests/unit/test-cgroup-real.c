@@ -26,12 +26,6 @@
 
 static int usr1_fd = -1;
 
-static void skip(const char *name, const char *why)
-{
-	n_test++;
-	printf("ok %d - %s # SKIP %s\n", n_test, name, why);
-}
-
 static long long now_us(void)
 {
 	struct timespec ts;
@@ -170,7 +164,7 @@ static void cycle(const char *tag, const char *root, const char *parent, enum vo
 	    : want == VOLT_CGROUP_HYBRID ? "hybrid"
 					 : "v1",
 	    t1 - t0);
-	check(r == 0 && cg.layout == want, name, r < 0 ? err.msg : NULL);
+	check_detail(r == 0 && cg.layout == want, name, r < 0 ? err.msg : NULL);
 	if (r < 0)
 		return;
 
@@ -179,14 +173,14 @@ static void cycle(const char *tag, const char *root, const char *parent, enum vo
 	t1 = now_us();
 	fmt(name, sizeof name, "%s: create %s in %zu hierarchies (%lld us)", tag, cg.path, cg.n_hier,
 	    t1 - t0);
-	check(r == 0, name, err.msg);
+	check_detail(r == 0, name, err.msg);
 	if (r < 0)
 		return;
 
 	int go = -1, u = -1;
 	pid_t child = spawn(&go, &u);
 	if (child < 0) {
-		check(false, "fork", strerror(errno));
+		check_detail(false, "fork", strerror(errno));
 		cg.ops->destroy(&cg, &err);
 		remove_parent(&cg, parent);
 		return;
@@ -195,9 +189,9 @@ static void cycle(const char *tag, const char *root, const char *parent, enum vo
 	r = cg.ops->enter(&cg, child, &err);
 	t1 = now_us();
 	fmt(name, sizeof name, "%s: enter pid in every hierarchy (%lld us)", tag, t1 - t0);
-	check(r == 0, name, err.msg);
+	check_detail(r == 0, name, err.msg);
 	if (write(go, "g", 1) != 1)
-		check(false, "release child", strerror(errno));
+		check_detail(false, "release child", strerror(errno));
 
 	bool lines = true;
 	ssize_t has_v2 = -1;
@@ -214,7 +208,7 @@ static void cycle(const char *tag, const char *root, const char *parent, enum vo
 	    cg.layout == VOLT_CGROUP_V2 ? "0::"
 	    : has_v2 >= 0		? "memory, pids, 0::"
 					: "memory, pids");
-	check(lines, name, NULL);
+	check(lines, name);
 
 	/* wait for the grandchild */
 	pid_t *pids = NULL;
@@ -231,19 +225,19 @@ static void cycle(const char *tag, const char *root, const char *parent, enum vo
 		has_child |= pids[i] == child;
 	free(pids);
 	fmt(name, sizeof name, "%s: procs lists the child and its fork", tag);
-	check(r == 0 && n == 2 && has_child, name, err.msg);
+	check_detail(r == 0 && n == 2 && has_child, name, err.msg);
 
 	struct volt_cgroup again;
 	r = volt_cgroup_init(&again, root, path, "unused", &err);
 	if (r == 0)
 		r = again.ops->create(&again, &err);
 	fmt(name, sizeof name, "%s: create on the busy cgroup fails with EEXIST", tag);
-	check(r < 0 && err.errnum == EEXIST, name, err.msg);
+	check_detail(r < 0 && err.errnum == EEXIST, name, err.msg);
 
 	r = volt_cgroup_kill_all(&cg, SIGUSR1, &err);
 	bool got = r == 0 && wait_usr1(u, 2);
 	fmt(name, sizeof name, "%s: kill_all(SIGUSR1) reaches both processes through the freezer", tag);
-	check(got, name, r < 0 ? err.msg : NULL);
+	check_detail(got, name, r < 0 ? err.msg : NULL);
 
 	char state[64] = "", fp[1024] = "";
 	bool thawed = true;
@@ -259,7 +253,7 @@ static void cycle(const char *tag, const char *root, const char *parent, enum vo
 		}
 	}
 	fmt(name, sizeof name, "%s: thawed afterwards (%s)", tag, fp);
-	check(thawed, name, state);
+	check_detail(thawed, name, state);
 
 	t0 = now_us();
 	r = volt_cgroup_kill_and_destroy(&cg, &err);
@@ -271,18 +265,18 @@ static void cycle(const char *tag, const char *root, const char *parent, enum vo
 	}
 	fmt(name, sizeof name, "%s: kill_and_destroy (%lld us) removes the leaf in every hierarchy", tag,
 	    t1 - t0);
-	check(r == 0 && leaf_gone_everywhere(&cg), name, err.msg);
+	check_detail(r == 0 && leaf_gone_everywhere(&cg), name, err.msg);
 	/* we have not reaped the child yet: a zombie must not block rmdir */
 	fmt(name, sizeof name, "%s: destroy succeeded while the child was an unreaped zombie (state %c)", tag,
 	    st);
-	check(r == 0 && st == 'Z', name, NULL);
+	check(r == 0 && st == 'Z', name);
 
 	int status = 0;
 	if (r < 0)
 		kill(child, SIGKILL);
 	waitpid(child, &status, 0);
 	fmt(name, sizeof name, "%s: the child died of SIGKILL", tag);
-	check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, name, NULL);
+	check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, name);
 	close(go);
 	close(u);
 
@@ -323,7 +317,7 @@ static void pure_v2(void)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(res[0]);
-		int before = n_test, failed_before = n_fail;
+		int before = tap_n_checks, failed_before = tap_n_failed;
 		char dir[] = "/tmp/volt-cg2.XXXXXX";
 		char saved[512] = "";
 		bool have_saved = false;
@@ -364,16 +358,16 @@ static void pure_v2(void)
 			rmdir(dir);
 		}
 		fflush(stdout);
-		int out[2] = {n_test - before, n_fail - failed_before};
+		int out[2] = {tap_n_checks - before, tap_n_failed - failed_before};
 		_exit(write(res[1], out, sizeof out) == sizeof out ? 0 : 1);
 	}
 	close(res[1]);
 	int in[2] = {0, 1};
 	if (pid < 0 || read(res[0], in, sizeof in) != sizeof in) {
-		check(false, "pure v2 child reported", NULL);
+		check(false, "pure v2 child reported");
 	} else {
-		n_test += in[0];
-		n_fail += in[1];
+		tap_n_checks += in[0];
+		tap_n_failed += in[1];
 	}
 	close(res[0]);
 	if (pid > 0)
@@ -384,11 +378,10 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
-		printf("1..1\nok 1 - real cgroups # SKIP needs root\n");
-		return 0;
+		skip("real cgroups", "needs root");
+		return tap_done();
 	}
 	host_layout();
 	pure_v2();
-	printf("1..%d\n", n_test);
-	return n_fail ? 1 : 0;
+	return tap_done();
 }

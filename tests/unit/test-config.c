@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +13,7 @@
 
 #include "oci/config.h"
 #include "oci/spec.h"
-
-static int n_tests, n_failed;
-
-static bool check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%sok %d - ", cond ? "" : "not ", ++n_tests);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		n_failed++;
-	return cond;
-}
+#include "tap.h"
 
 /* JSON written with single quotes reads better in C; swap them for double. */
 static char *q(const char *s)
@@ -118,7 +103,7 @@ static void test_full(void)
 	_cleanup_config_ struct oci_config *c = NULL;
 	int r = oci_config_parse(json, strlen(json), &c, &err);
 	free(json);
-	if (!check(r == 0 && c, "full config parses (%s)", r == 0 ? "ok" : err.msg))
+	if (!checkf(r == 0 && c, "full config parses (%s)", r == 0 ? "ok" : err.msg))
 		return;
 	check(streq(c->oci_version, "1.2.0") && streq(c->root.path, "rootfs") && c->root.readonly,
 	      "version and root");
@@ -251,7 +236,7 @@ static void expect_error(const char *json, const char *want)
 	struct volt_error err = {0};
 	struct oci_config *c = NULL;
 	int r = oci_config_parse(json, strlen(json), &c, &err);
-	if (!check(r < 0 && !c && strstr(err.msg, want) && !strchr(err.msg, '\n'), "error \"%s\"", want))
+	if (!checkf(r < 0 && !c && strstr(err.msg, want) && !strchr(err.msg, '\n'), "error \"%s\"", want))
 		printf("# got r=%d msg: %s\n", r, err.msg);
 	oci_config_free(c);
 }
@@ -407,11 +392,11 @@ static void test_lenient(void)
 		struct volt_error err = {0};
 		_cleanup_config_ struct oci_config *c = NULL;
 		int r = oci_config_parse(json, strlen(json), &c, &err);
-		check(r == 0 && c && c->process.user.uid == 0 && c->process.user.gid == 0 && !c->hostname &&
-			  c->has_linux && c->linux.n_namespaces == 0 && !c->linux.resources.present &&
-			  !c->linux.seccomp.present,
-		      "ociVersion %s with unknown fields accepted (%s)", versions[i],
-		      r == 0 ? "ok" : err.msg);
+		checkf(r == 0 && c && c->process.user.uid == 0 && c->process.user.gid == 0 && !c->hostname &&
+			   c->has_linux && c->linux.n_namespaces == 0 && !c->linux.resources.present &&
+			   !c->linux.seccomp.present,
+		       "ociVersion %s with unknown fields accepted (%s)", versions[i],
+		       r == 0 ? "ok" : err.msg);
 		free(json);
 	}
 	char *json = with("");
@@ -434,7 +419,7 @@ static void test_u64_limits(void)
 	_cleanup_config_ struct oci_config *c = NULL;
 	int r = oci_config_parse(json, strlen(json), &c, &err);
 	free(json);
-	if (check(r == 0, "u64/i64 extremes parse (%s)", r == 0 ? "ok" : err.msg)) {
+	if (checkf(r == 0, "u64/i64 extremes parse (%s)", r == 0 ? "ok" : err.msg)) {
 		check(c->process.rlimits[0].soft == UINT64_MAX && c->process.rlimits[0].hard == UINT64_MAX,
 		      "rlimit UINT64_MAX");
 		const struct oci_memory *m = &c->linux.resources.memory;
@@ -478,9 +463,9 @@ static void test_standalone(void)
 	      "oci_resources_parse");
 	free(j);
 	j = q("{'pids':{'limit':'many'}}");
-	check(oci_resources_parse(&a, j, strlen(j), &r, &err) < 0 &&
-		  strstr(err.msg, "pids.limit: expected integer"),
-	      "oci_resources_parse error names the field (%s)", err.msg);
+	checkf(oci_resources_parse(&a, j, strlen(j), &r, &err) < 0 &&
+		   strstr(err.msg, "pids.limit: expected integer"),
+	       "oci_resources_parse error names the field (%s)", err.msg);
 	free(j);
 	volt_arena_free(&a);
 }
@@ -523,20 +508,21 @@ static void test_load(void)
 	f = fopen(path, "w");
 	fputs("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":5}}", f);
 	fclose(f);
-	check(oci_config_load(path, &c, &err) < 0 && strstr(err.msg, path) &&
-		  strstr(err.msg, "root.path: expected string"),
-	      "load error names file and field (%s)", err.msg);
+	checkf(oci_config_load(path, &c, &err) < 0 && strstr(err.msg, path) &&
+		   strstr(err.msg, "root.path: expected string"),
+	       "load error names file and field (%s)", err.msg);
 	f = fopen(path, "w");
 	fputs("{oops", f);
 	fclose(f);
-	check(oci_config_load(path, &c, &err) < 0 && strstr(err.msg, "config.json: invalid JSON:") &&
-		  strstr(err.msg, dir),
-	      "load of malformed JSON names the file (%s)", err.msg);
+	checkf(oci_config_load(path, &c, &err) < 0 && strstr(err.msg, "config.json: invalid JSON:") &&
+		   strstr(err.msg, dir),
+	       "load of malformed JSON names the file (%s)", err.msg);
 	unlink(path);
-	check(oci_config_load(path, &c, &err) < 0 && err.errnum == ENOENT && strstr(err.msg, path) &&
-		  strstr(err.msg, strerror(ENOENT)),
-	      "missing file: path and errno (%s)", err.msg);
-	check(oci_config_load(dir, &c, &err) < 0 && strstr(err.msg, dir), "directory rejected (%s)", err.msg);
+	checkf(oci_config_load(path, &c, &err) < 0 && err.errnum == ENOENT && strstr(err.msg, path) &&
+		   strstr(err.msg, strerror(ENOENT)),
+	       "missing file: path and errno (%s)", err.msg);
+	checkf(oci_config_load(dir, &c, &err) < 0 && strstr(err.msg, dir), "directory rejected (%s)",
+	       err.msg);
 	rmdir(dir);
 }
 
@@ -544,19 +530,19 @@ static void test_spec(bool rootless)
 {
 	char *json = NULL;
 	struct volt_error err = {0};
-	if (!check(oci_spec_generate(rootless, &json, &err) == 0 && json, "spec generate rootless=%d",
-		   rootless))
+	if (!checkf(oci_spec_generate(rootless, &json, &err) == 0 && json, "spec generate rootless=%d",
+		    rootless))
 		return;
 	_cleanup_config_ struct oci_config *c = NULL;
 	int r = oci_config_parse(json, strlen(json), &c, &err);
-	if (check(r == 0, "spec rootless=%d parses back (%s)", rootless, r == 0 ? "ok" : err.msg)) {
+	if (checkf(r == 0, "spec rootless=%d parses back (%s)", rootless, r == 0 ? "ok" : err.msg)) {
 		const struct oci_process *p = &c->process;
-		check(streq(c->oci_version, "1.2.0") && streq(p->args.v[0], "sh") && p->terminal &&
-			  p->env.n == 2 && streq(p->cwd, "/") && p->capabilities.bounding.n == 3 &&
-			  p->n_rlimits == 1 && p->rlimits[0].hard == 1024 && p->no_new_privileges &&
-			  streq(c->root.path, "rootfs") && c->root.readonly && streq(c->hostname, "volt") &&
-			  c->n_mounts == 7,
-		      "spec rootless=%d content", rootless);
+		checkf(streq(c->oci_version, "1.2.0") && streq(p->args.v[0], "sh") && p->terminal &&
+			   p->env.n == 2 && streq(p->cwd, "/") && p->capabilities.bounding.n == 3 &&
+			   p->n_rlimits == 1 && p->rlimits[0].hard == 1024 && p->no_new_privileges &&
+			   streq(c->root.path, "rootfs") && c->root.readonly && streq(c->hostname, "volt") &&
+			   c->n_mounts == 7,
+		       "spec rootless=%d content", rootless);
 		bool has_user = oci_config_namespace(c, OCI_NS_USER) != NULL;
 		bool has_net = oci_config_namespace(c, OCI_NS_NETWORK) != NULL;
 		const struct oci_mount *sys = &c->mounts[5];
@@ -617,8 +603,8 @@ static void test_speed(void)
 	struct volt_error err = {0};
 	struct oci_config *c = NULL;
 	int r = oci_config_parse(buf, len, &c, &err);
-	check(r == 0 && c->linux.seccomp.n_syscalls == 1 && c->linux.seccomp.syscalls[0].names.n == 400,
-	      "large config (%zu bytes) parses (%s)", len, r == 0 ? "ok" : err.msg);
+	checkf(r == 0 && c->linux.seccomp.n_syscalls == 1 && c->linux.seccomp.syscalls[0].names.n == 400,
+	       "large config (%zu bytes) parses (%s)", len, r == 0 ? "ok" : err.msg);
 	oci_config_free(c);
 
 	enum { ROUNDS = 50 };
@@ -629,7 +615,7 @@ static void test_speed(void)
 		oci_config_free(c);
 	}
 	double per = (now_ms() - t0) / ROUNDS;
-	check(per < PARSE_BUDGET_MS, "large config parses in %.3f ms (< %.0f ms)", per, PARSE_BUDGET_MS);
+	checkf(per < PARSE_BUDGET_MS, "large config parses in %.3f ms (< %.0f ms)", per, PARSE_BUDGET_MS);
 	free(buf);
 }
 
@@ -645,6 +631,5 @@ int main(void)
 	test_spec(false);
 	test_spec(true);
 	test_speed();
-	printf("1..%d\n", n_tests);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

@@ -10,16 +10,7 @@
 #include <unistd.h>
 
 #include "runtime/hooks.h"
-
-static int n_test, n_fail;
-
-static void check(int ok, const char *name)
-{
-	printf("%sok %d - %s\n", ok ? "" : "not ", ++n_test, name);
-	fflush(stdout);
-	if (!ok)
-		n_fail++;
-}
+#include "tap.h"
 
 static char dir[] = "/tmp/volt-test-hooks-XXXXXX";
 
@@ -233,9 +224,9 @@ int main(void)
 	struct oci_hook_list empty = {0};
 	check(volt_hooks_run(&empty, OCI_HOOK_PRESTART, state, &err) == 0, "empty hook list is a no-op");
 
-	printf("1..%d\n", n_test);
+	int rc = tap_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;
-	return n_fail ? 1 : 0;
+	return rc;
 }

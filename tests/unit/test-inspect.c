@@ -5,16 +5,7 @@
 
 #include "oci/cleanup.h"
 #include "runtime/inspect.h"
-
-static int n_checks, n_failed;
-
-static void check(int ok, const char *name)
-{
-	n_checks++;
-	if (!ok)
-		n_failed++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n_checks, name);
-}
+#include "tap.h"
 
 static const char status_fixture[] = "Name:\tvolt-probe\n"
 				     "Umask:\t0022\n"
@@ -173,6 +164,5 @@ int main(void)
 	caps();
 	status();
 	audit();
-	printf("1..%d\n", n_checks);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,21 +20,7 @@
 #include "oci/landlock.h"
 #include "runtime/landlock-fit.h"
 #include "runtime/landlock.h"
-
-static int n_tests, n_failed;
-
-static bool check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%sok %d - ", cond ? "" : "not ", ++n_tests);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		n_failed++;
-	return cond;
-}
+#include "tap.h"
 
 /* JSON written with single quotes reads better in C. */
 static char *q(const char *s)
@@ -84,12 +69,12 @@ static void test_parse(void)
 		      "  {'allowedAccess':['read_file','execute'],'paths':['/usr']}],"
 		      " 'networkPort':[{'allowedAccess':['bind'],'ports':[80,0,65535]}]}}",
 		      &l, &err);
-	check(r == 0, "names parse (%s)", r ? err.msg : "ok");
+	checkf(r == 0, "names parse (%s)", r ? err.msg : "ok");
 	check(l.present && l.enable_best_effort, "present, enableBestEffort absent means true");
-	check(l.handled_access_fs ==
-		  (VOLT_LL_FS_EXECUTE | VOLT_LL_FS_WRITE_FILE | VOLT_LL_FS_READ_FILE | VOLT_LL_FS_IOCTL_DEV),
-	      "handledAccessFS names map to the kernel bits (0x%llx)",
-	      (unsigned long long)l.handled_access_fs);
+	checkf(l.handled_access_fs ==
+		   (VOLT_LL_FS_EXECUTE | VOLT_LL_FS_WRITE_FILE | VOLT_LL_FS_READ_FILE | VOLT_LL_FS_IOCTL_DEV),
+	       "handledAccessFS names map to the kernel bits (0x%llx)",
+	       (unsigned long long)l.handled_access_fs);
 	check(l.handled_access_net == (VOLT_LL_NET_BIND_TCP | VOLT_LL_NET_CONNECT_TCP),
 	      "handledAccessNetwork");
 	check(l.n_path_beneath == 2 && l.path_beneath[0].paths.n == 2 &&
@@ -105,9 +90,9 @@ static void test_parse(void)
 		  "{'handledAccess':{'handledAccessFS':1099511627783},'enableBestEffort':false,"
 		  "'rules':{'pathBeneath':[{'allowedAccess':6,'paths':['/x']}]}}",
 		  &l, &err);
-	check(r == 0 && l.handled_access_fs == ((1ULL << 40) | 7) && l.path_beneath[0].allowed_access == 6 &&
-		  !l.enable_best_effort,
-	      "integer masks are taken as they are, enableBestEffort false (%s)", r ? err.msg : "ok");
+	checkf(r == 0 && l.handled_access_fs == ((1ULL << 40) | 7) && l.path_beneath[0].allowed_access == 6 &&
+		   !l.enable_best_effort,
+	       "integer masks are taken as they are, enableBestEffort false (%s)", r ? err.msg : "ok");
 
 	r = parse(&a,
 		  "{'rules':{'pathBeneath':[{'allowedAccess':['write_file'],'paths':['/a']},"
@@ -171,15 +156,15 @@ static void test_parse_errors(void)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *msg = config_error(cases[i].json, &err);
-		check(strncmp(msg, cases[i].want, strlen(cases[i].want)) == 0, "error names the path: %s",
-		      msg);
+		checkf(strncmp(msg, cases[i].want, strlen(cases[i].want)) == 0, "error names the path: %s",
+		       msg);
 	}
 
 	struct volt_arena a = {0};
 	struct oci_landlock l;
-	check(parse(&a, "{'handledAccess':{'handledAccessFS':['nope']}}", &l, &err) < 0 &&
-		  strcmp(err.msg, "landlock.handledAccess.handledAccessFS[0]: unknown access \"nope\"") == 0,
-	      "a standalone profile's errors start at landlock (%s)", err.msg);
+	checkf(parse(&a, "{'handledAccess':{'handledAccessFS':['nope']}}", &l, &err) < 0 &&
+		   strcmp(err.msg, "landlock.handledAccess.handledAccessFS[0]: unknown access \"nope\"") == 0,
+	       "a standalone profile's errors start at landlock (%s)", err.msg);
 	volt_arena_free(&a);
 }
 
@@ -211,9 +196,9 @@ static void test_fit(void)
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		int r = volt_landlock_fit(&l, want[i].abi, &fit, &err);
-		check(r == 0 && fit.handled_fs == want[i].fs && fit.handled_net == want[i].net,
-		      "best effort on ABI %d keeps fs 0x%llx net 0x%llx", want[i].abi,
-		      (unsigned long long)fit.handled_fs, (unsigned long long)fit.handled_net);
+		checkf(r == 0 && fit.handled_fs == want[i].fs && fit.handled_net == want[i].net,
+		       "best effort on ABI %d keeps fs 0x%llx net 0x%llx", want[i].abi,
+		       (unsigned long long)fit.handled_fs, (unsigned long long)fit.handled_net);
 	}
 	check(volt_landlock_fit(&l, 0, &fit, &err) == 0 && !fit.handled_fs && !fit.handled_net,
 	      "best effort without Landlock: nothing");
@@ -230,25 +215,25 @@ static void test_fit(void)
 	};
 	for (size_t i = 0; i < sizeof strict / sizeof strict[0]; i++) {
 		int r = volt_landlock_fit(&l, strict[i].abi, &fit, &err);
-		check(r < 0 && strcmp(err.msg, strict[i].msg) == 0, "strict on ABI %d: %s", strict[i].abi,
-		      r < 0 ? err.msg : "accepted");
+		checkf(r < 0 && strcmp(err.msg, strict[i].msg) == 0, "strict on ABI %d: %s", strict[i].abi,
+		       r < 0 ? err.msg : "accepted");
 	}
 	check(volt_landlock_fit(&l, 5, &fit, &err) == 0 && fit.handled_fs == l.handled_access_fs,
 	      "strict on ABI 5: everything");
 	uint64_t saved_fs = l.handled_access_fs;
 	l.handled_access_fs = 0;
 	l.n_path_beneath = 0;
-	check(volt_landlock_fit(&l, 3, &fit, &err) < 0 &&
-		  strcmp(err.msg, "process.landlock: bind needs Landlock ABI 4, this kernel has 3") == 0,
-	      "strict, network on ABI 3: %s", err.msg);
+	checkf(volt_landlock_fit(&l, 3, &fit, &err) < 0 &&
+		   strcmp(err.msg, "process.landlock: bind needs Landlock ABI 4, this kernel has 3") == 0,
+	       "strict, network on ABI 3: %s", err.msg);
 	l.handled_access_fs = saved_fs;
 	l.n_path_beneath = 1;
 
 	l.handled_access_fs |= 1ULL << 40;
-	check(volt_landlock_fit(&l, 7, &fit, &err) < 0 &&
-		  strcmp(err.msg, "process.landlock: filesystem access bit 40 is unknown to Landlock ABI 7 "
-				  "(this kernel's)") == 0,
-	      "strict, unknown bit on ABI 7: %s", err.msg);
+	checkf(volt_landlock_fit(&l, 7, &fit, &err) < 0 &&
+		   strcmp(err.msg, "process.landlock: filesystem access bit 40 is unknown to Landlock ABI 7 "
+				   "(this kernel's)") == 0,
+	       "strict, unknown bit on ABI 7: %s", err.msg);
 	check(volt_landlock_fit(&l, 8, &fit, &err) == 0 && (fit.handled_fs & (1ULL << 40)),
 	      "a kernel newer than ABI 7 judges unknown bits itself");
 	l.enable_best_effort = true;
@@ -265,9 +250,9 @@ static void test_fit(void)
 	check(volt_landlock_fit(&r1, 1, &fit, &err) == 0 && fit.handled_fs == VOLT_LL_FS_MAKE_REG,
 	      "strict ABI 1, refer handled but never granted: met (ABI 1 denies it anyway)");
 	r1.path_beneath = &refer_rule;
-	check(volt_landlock_fit(&r1, 1, &fit, &err) < 0 &&
-		  strcmp(err.msg, "process.landlock: refer needs Landlock ABI 2, this kernel has 1") == 0,
-	      "strict ABI 1, refer granted: %s", err.msg);
+	checkf(volt_landlock_fit(&r1, 1, &fit, &err) < 0 &&
+		   strcmp(err.msg, "process.landlock: refer needs Landlock ABI 2, this kernel has 1") == 0,
+	       "strict ABI 1, refer granted: %s", err.msg);
 	r1.enable_best_effort = true;
 	check(volt_landlock_fit(&r1, 1, &fit, &err) == 0 && fit.handled_fs == 0,
 	      "best effort ABI 1, refer granted: no filesystem rules rather than deny more than asked");
@@ -331,12 +316,12 @@ static int bind_port(const char *port)
 static void test_enforce(void)
 {
 	int abi = volt_landlock_abi();
-	check(abi >= 1, "this kernel has Landlock (ABI %d)", abi);
+	checkf(abi >= 1, "this kernel has Landlock (ABI %d)", abi);
 	if (abi < 1)
 		return;
 	char dir[] = "/tmp/volt-landlock-XXXXXX";
 	if (!mkdtemp(dir)) {
-		check(false, "mkdtemp: %s", strerror(errno));
+		checkf(false, "mkdtemp: %s", strerror(errno));
 		return;
 	}
 	char allowed[64], other[64], in[96], out[96], missing[96];
@@ -364,9 +349,9 @@ static void test_enforce(void)
 	struct volt_error err = {0};
 	int fd = -2;
 	l.enable_best_effort = false;
-	check(volt_landlock_prepare(&l, &fd, &err) < 0 && fd == -1 && strstr(err.msg, "paths[1]") &&
-		  strstr(err.msg, missing),
-	      "strict: a missing path is an error naming it (%s)", err.msg);
+	checkf(volt_landlock_prepare(&l, &fd, &err) < 0 && fd == -1 && strstr(err.msg, "paths[1]") &&
+		   strstr(err.msg, missing),
+	       "strict: a missing path is an error naming it (%s)", err.msg);
 	l.enable_best_effort = true;
 	check(volt_landlock_prepare(NULL, &fd, &err) == 0 && fd == -1 &&
 		  volt_landlock_restrict(fd, &err) == 0,
@@ -397,6 +382,5 @@ int main(void)
 	test_parse_errors();
 	test_fit();
 	test_enforce();
-	printf("1..%d\n", n_tests);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

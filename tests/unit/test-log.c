@@ -9,15 +9,7 @@
 #include <unistd.h>
 
 #include "oci/log.h"
-
-static int n_test, n_fail;
-
-static void check(int ok, const char *name)
-{
-	printf("%sok %d - %s\n", ok ? "" : "not ", ++n_test, name);
-	if (!ok)
-		n_fail++;
-}
+#include "tap.h"
 
 static char dir[] = "/tmp/volt-test-log-XXXXXX";
 
@@ -186,7 +178,7 @@ int main(void)
 	test_text_and_debug();
 	test_stderr_default();
 	test_long_and_concurrent();
-	printf("1..%d\n", n_test);
+	int rc = tap_done();
 	sh("rm -rf %s", dir);
-	return n_fail ? 1 : 0;
+	return rc;
 }

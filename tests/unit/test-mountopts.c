@@ -9,16 +9,7 @@
 #include "runtime/devices.h"
 #include "runtime/mounts.h"
 #include "runtime/sysctl.h"
-
-static int n_tests, n_failed;
-
-static void check(int cond, const char *name)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, name);
-}
+#include "tap.h"
 
 static int parse(struct volt_mount_opts *mo, struct volt_error *err, char **v)
 {
@@ -180,6 +171,5 @@ int main(void)
 	test_options();
 	test_sysctl();
 	test_devices();
-	printf("1..%d\n", n_tests);
-	return n_failed != 0;
+	return tap_done();
 }

@@ -19,16 +19,7 @@
 #include "runtime/caps.h"
 #include "runtime/profiles-embedded.h"
 #include "runtime/profiles-internal.h"
-
-static int n_checks, n_failed;
-
-static void check(int ok, const char *name)
-{
-	n_checks++;
-	if (!ok)
-		n_failed++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n_checks, name);
-}
+#include "tap.h"
 
 static const struct volt_embedded_profile *embedded(const char *kind, const char *name)
 {
@@ -435,6 +426,5 @@ int main(void)
 	apply_annotations();
 	names();
 	override_dir();
-	printf("1..%d\n", n_checks);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

@@ -23,21 +23,11 @@
 #include <unistd.h>
 
 #include "runtime/rootfs.h"
+#include "tap.h"
 
 #ifndef MQUEUE_MAGIC
 #define MQUEUE_MAGIC 0x19800202
 #endif
-
-static int n_tests, n_failed;
-
-static void check(int cond, const char *name)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, name);
-	fflush(stdout);
-}
 
 /* ---- child side: results go through the pipe ---- */
 
@@ -652,6 +642,5 @@ int main(void)
 	      "host cgroup hierarchy still writable");
 	fixture_free(&f);
 	check(access(f.base, F_OK) < 0 && access(f.escape, F_OK) < 0, "tmpdirs removed");
-	printf("1..%d\n", n_tests);
-	return n_failed != 0;
+	return tap_done();
 }

@@ -14,22 +14,7 @@
 #include "stardust/vmm/acpi.h"
 #include "stardust/vmm/aml.h"
 #include "stardust/vmm/layout.h"
-
-static int n_test, n_fail;
-
-static void check(bool ok, const char *name)
-{
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n_test, name);
-}
-
-static void skip(const char *name, const char *why)
-{
-	n_test++;
-	printf("ok %d - %s # SKIP %s\n", n_test, name, why);
-}
+#include "tap.h"
 
 static uint32_t g32(const uint8_t *p)
 {
@@ -364,6 +349,5 @@ int main(void)
 {
 	test_aml();
 	test_tables();
-	printf("1..%d\n", n_test);
-	return n_fail ? 1 : 0;
+	return tap_done();
 }

@@ -14,22 +14,7 @@
 #include "stardust/vmm/boot.h"
 #include "stardust/vmm/e820.h"
 #include "stardust/vmm/layout.h"
-
-static int n_test, n_fail;
-
-static void check(bool ok, const char *name)
-{
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n_test, name);
-}
-
-static void skip(const char *name, const char *why)
-{
-	n_test++;
-	printf("ok %d - %s # SKIP %s\n", n_test, name, why);
-}
+#include "tap.h"
 
 static uint16_t g16(const uint8_t *p)
 {
@@ -456,6 +441,5 @@ int main(void)
 	test_bzimage();
 	test_elf();
 	test_real_kernel();
-	printf("1..%d\n", n_test);
-	return n_fail ? 1 : 0;
+	return tap_done();
 }

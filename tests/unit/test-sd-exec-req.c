@@ -5,16 +5,7 @@
 #include <string.h>
 
 #include "stardust/shim/exec-req.h"
-
-static int n, failed;
-
-static void check(int ok, const char *what)
-{
-	n++;
-	if (!ok)
-		failed++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n, what);
-}
+#include "tap.h"
 
 static void test_roundtrip(void)
 {
@@ -103,6 +94,5 @@ int main(void)
 	test_roundtrip();
 	test_limits();
 	test_hostile();
-	printf("1..%d\n", n);
-	return failed != 0;
+	return tap_done();
 }

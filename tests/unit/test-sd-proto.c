@@ -11,16 +11,7 @@
 #include <unistd.h>
 
 #include "stardust/shim/proto.h"
-
-static int n_test, n_fail;
-
-static void check(bool ok, const char *name)
-{
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n_test, name);
-}
+#include "tap.h"
 
 static void feed(struct sd_decoder *d, const uint8_t *p, size_t n)
 {
@@ -216,6 +207,5 @@ int main(void)
 	test_pipe();
 	check(strcmp(sd_msg_name(SD_MSG_EXIT), "EXIT") == 0 && strcmp(sd_msg_name(0x7f), "?") == 0,
 	      "names for diagnostics");
-	printf("1..%d\n", n_test);
-	return n_fail != 0;
+	return tap_done();
 }

@@ -9,16 +9,7 @@
 #include "stardust/vmm/cpuid.h"
 #include "stardust/vmm/layout.h"
 #include "stardust/vmm/x86-setup.h"
-
-static int n_test, n_fail;
-
-static void check(bool ok, const char *name)
-{
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n_test, name);
-}
+#include "tap.h"
 
 static uint64_t get64(const uint8_t *p)
 {
@@ -189,6 +180,5 @@ int main(void)
 	test_page_tables();
 	test_entry_and_gdt();
 	test_cpuid();
-	printf("1..%d\n", n_test);
-	return n_fail ? 1 : 0;
+	return tap_done();
 }

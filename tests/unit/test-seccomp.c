@@ -16,16 +16,7 @@
 #include "runtime/seccomp-cache.h"
 #include "runtime/seccomp-guard.h"
 #include "runtime/seccomp.h"
-
-static int n_test, n_fail;
-
-static void check(int ok, const char *name)
-{
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n_test, name);
-}
+#include "tap.h"
 
 static struct oci_config *parse(const char *seccomp_json, const char *annotations)
 {
@@ -260,7 +251,7 @@ static void test_load(void)
 #if defined(__SANITIZE_ADDRESS__)
 	/* ASan's runtime makes syscalls of its own in the child, which this
 	 * deny-almost-everything filter refuses. */
-	check(1, "defaultErrnoRet 38 for anything else # SKIP under AddressSanitizer");
+	skip("defaultErrnoRet 38 for anything else", "under AddressSanitizer");
 #else
 	check(r == 0 && in_filtered_child(&f.prog, NULL, try_getcwd) == 38,
 	      "defaultErrnoRet 38 for anything else");
@@ -302,8 +293,8 @@ static void test_guard(void)
 	check(in_filtered_child(&g, NULL, try_reboot) == EPERM, "guard: reboot EPERM");
 	int i386 = in_filtered_child(NULL, NULL, try_umount_i386);
 	if (i386 != EFAULT) { /* ENOSYS, or killed by SIGSEGV: int $0x80 is off */
-		check(1, "guard: i386 umount EPERM # SKIP no i386 emulation in this kernel");
-		check(1, "guard: i386 mount EPERM # SKIP no i386 emulation in this kernel");
+		skip("guard: i386 umount EPERM", "no i386 emulation in this kernel");
+		skip("guard: i386 mount EPERM", "no i386 emulation in this kernel");
 	} else {
 		check(in_filtered_child(&g, NULL, try_umount_i386) == EPERM, "guard: i386 umount EPERM");
 		check(in_filtered_child(&g, NULL, try_mount_i386) == EPERM, "guard: i386 mount EPERM");
@@ -365,6 +356,5 @@ int main(void)
 	test_load();
 	test_guard();
 	test_cache();
-	printf("1..%d\n", n_test);
-	return n_fail ? 1 : 0;
+	return tap_done();
 }

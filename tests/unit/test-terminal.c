@@ -17,16 +17,7 @@
 #include <unistd.h>
 
 #include "runtime/terminal.h"
-
-static int n_test, n_fail;
-
-static void check(int ok, const char *name)
-{
-	printf("%sok %d - %s\n", ok ? "" : "not ", ++n_test, name);
-	fflush(stdout);
-	if (!ok)
-		n_fail++;
-}
+#include "tap.h"
 
 static int is_cloexec(int fd)
 {
@@ -379,6 +370,5 @@ int main(void)
 	test_proxy_devnull(0, "hello\r\n", "tty_proxy: child output reaches stdout, stdin /dev/null");
 	test_proxy_devnull(2, "bye\r\n", "tty_proxy: returns soon after exit while a daemon holds the slave");
 	test_proxy_tty();
-	printf("1..%d\n", n_test);
-	return n_fail ? 1 : 0;
+	return tap_done();
 }

@@ -8,16 +8,7 @@
 #include "oci/cleanup.h"
 #include "oci/config.h"
 #include "runtime/userns-auto.h"
-
-static int n_checks, n_failed;
-
-static void check(int ok, const char *name)
-{
-	n_checks++;
-	if (!ok)
-		n_failed++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n_checks, name);
-}
+#include "tap.h"
 
 #define BASE_CONFIG "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, "
 
@@ -149,6 +140,5 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", root);
-	printf("1..%d\n", n_checks);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }
