@@ -468,6 +468,7 @@ static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const s
 
 const struct volt_backend_ops volt_backend_stardust = {
     .name = "stardust",
+    .guest_devices = true,
     .create = sd_create,
     .start = sd_start,
     .exec = sd_exec,

@@ -276,7 +276,10 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 	if (cg.ops->create(&cg, err) < 0)
 		goto fail;
 	cg_made = true;
-	if (cg.ops->apply(&cg, &c->linux.resources, "linux.resources", err) < 0)
+	struct oci_resources host_res = c->linux.resources;
+	if (be->guest_devices)
+		host_res.devices = NULL, host_res.n_devices = 0;
+	if (cg.ops->apply(&cg, &host_res, "linux.resources", err) < 0)
 		goto fail;
 	st.cgroup_path = cg.path;
 	if (save_config(cfgtext, dirfd, err) < 0)

@@ -200,6 +200,13 @@ $V update --pids-limit 77 f12
 ok $([ $? = 0 ] && timeout 5 $V events --stats f12 | head -n 1 | jq -e '.data.pids.limit == 77' >/dev/null && echo 0 || echo 1) "update --pids-limit reaches the VM's cgroup (events --stats shows it)"
 $V delete -f f12
 
+# linux.resources.devices hold in the guest, not on the host: a deny-all
+# config must not keep the monitor from its devices (/dev/kvm; here the
+# stand-in's loop device), and the rules still bind the process.
+cfg '.process.args=["sh","-c","echo x >/dev/null && echo null-ok; head -c1 /dev/kmsg >/dev/null 2>&1 || echo kmsg-denied"] | .linux.devices=[{"path":"/dev/kmsg","type":"c","major":1,"minor":11}] | .linux.resources.devices=[{"allow":false,"access":"rwm"}]'
+timeout 60 $V run -b "$tmp/b" f13 </dev/null >"$tmp/out" 2>"$tmp/err"
+ok $([ $? = 0 ] && grep -qx null-ok "$tmp/out" && grep -qx kmsg-denied "$tmp/out" && echo 0 || echo 1) "device rules bind the process in the guest, not the VM's monitor on the host"
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
