@@ -105,9 +105,12 @@ static int build_vm_files(struct volt_backend_create *b, struct vm_files *f, str
 	if (!text)
 		return -1;
 	_cleanup_free_ char *guest_cfg = NULL;
-	if (sd_config_for_guest(text, &guest_cfg, err) < 0)
+	struct sd_guest_mounts m = {0};
+	if (sd_config_for_guest_mounts(text, &guest_cfg, &m, err) < 0)
 		return -1;
-	return sd_image_build(guest_cfg, b->rootfs, f->img, f->stage, err);
+	int r = sd_image_build(guest_cfg, b->rootfs, &m, f->img, f->stage, err);
+	sd_guest_mounts_free(&m);
+	return r;
 }
 
 /* Wait for the relay's answer: 'R' (ready) or 'E' and why not. */

@@ -36,8 +36,70 @@ static void gen_str(yajl_gen g, const char *s)
 	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-/* Where a value sits, for the two rewrites. */
-enum at { AT_OTHER, AT_TOP, AT_ROOT, AT_LINUX, AT_NAMESPACES };
+/* Where a value sits, for the rewrites. */
+enum at { AT_OTHER, AT_TOP, AT_ROOT, AT_LINUX, AT_NAMESPACES, AT_MOUNTS, AT_MOUNT };
+
+struct emit_ctx {
+	bool drop_netns;
+	const struct sd_guest_mounts *m;
+	size_t mount_index; /* of the AT_MOUNT object being emitted */
+};
+
+void sd_guest_mounts_free(struct sd_guest_mounts *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].host);
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+static const struct sd_guest_mount *guest_mount(const struct emit_ctx *c, size_t index)
+{
+	for (size_t i = 0; c->m && i < c->m->n; i++)
+		if (c->m->v[i].index == index)
+			return &c->m->v[i];
+	return NULL;
+}
+
+static bool is_bind(yajl_val mnt)
+{
+	yajl_val type = jp_get(mnt, "type"), opts = jp_get(mnt, "options");
+	if (YAJL_IS_STRING(type) && strcmp(type->u.string, "bind") == 0)
+		return true;
+	for (size_t i = 0; YAJL_IS_ARRAY(opts) && i < opts->u.array.len; i++) {
+		yajl_val o = opts->u.array.values[i];
+		if (YAJL_IS_STRING(o) && (!strcmp(o->u.string, "bind") || !strcmp(o->u.string, "rbind")))
+			return true;
+	}
+	return false;
+}
+
+/* The bind mounts of config.json whose source is a host file or directory. */
+static int find_host_binds(yajl_val root, struct sd_guest_mounts *m, struct volt_error *err)
+{
+	yajl_val mounts = jp_get(root, "mounts");
+	if (!YAJL_IS_ARRAY(mounts))
+		return 0;
+	m->v = calloc(mounts->u.array.len + 1, sizeof *m->v);
+	if (!m->v)
+		return volt_err(err, -ENOMEM, "mounts");
+	for (size_t i = 0; i < mounts->u.array.len; i++) {
+		yajl_val mnt = mounts->u.array.values[i], src = jp_get(mnt, "source");
+		struct stat st;
+		if (!YAJL_IS_OBJECT(mnt) || !is_bind(mnt) || !YAJL_IS_STRING(src) ||
+		    src->u.string[0] != '/' || stat(src->u.string, &st) < 0 ||
+		    (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)))
+			continue; /* the guest's libvolt reports what is wrong with it */
+		struct sd_guest_mount *g = &m->v[m->n];
+		if (!(g->host = strdup(src->u.string)))
+			return volt_err(err, -ENOMEM, "mounts[%zu].source", i);
+		g->index = i;
+		g->dir = S_ISDIR(st.st_mode);
+		m->n++;
+	}
+	return 0;
+}
 
 /* A linux.namespaces entry the guest leaves out when the VM has a network:
  * a new network namespace (no path). The VM is the isolation boundary, and
@@ -52,8 +114,9 @@ static bool new_netns(yajl_val ns)
 }
 
 /* Re-emit v: the top level's "root" object gets path "rootfs"; with
- * drop_netns, linux.namespaces loses its new network namespace. */
-static void emit(yajl_gen g, yajl_val v, enum at at, bool drop_netns)
+ * drop_netns, linux.namespaces loses its new network namespace; a mount in
+ * c->m gets its copy's guest path as source. */
+static void emit(yajl_gen g, yajl_val v, enum at at, struct emit_ctx *c)
 {
 	if (YAJL_IS_STRING(v))
 		gen_str(g, v->u.string);
@@ -66,9 +129,10 @@ static void emit(yajl_gen g, yajl_val v, enum at at, bool drop_netns)
 	else if (YAJL_IS_ARRAY(v)) {
 		yajl_gen_array_open(g);
 		for (size_t i = 0; i < v->u.array.len; i++) {
-			if (at == AT_NAMESPACES && drop_netns && new_netns(v->u.array.values[i]))
+			if (at == AT_NAMESPACES && c->drop_netns && new_netns(v->u.array.values[i]))
 				continue;
-			emit(g, v->u.array.values[i], AT_OTHER, drop_netns);
+			c->mount_index = i;
+			emit(g, v->u.array.values[i], at == AT_MOUNTS ? AT_MOUNT : AT_OTHER, c);
 		}
 		yajl_gen_array_close(g);
 	} else if (YAJL_IS_OBJECT(v)) {
@@ -83,6 +147,15 @@ static void emit(yajl_gen g, yajl_val v, enum at at, bool drop_netns)
 				has_path = true;
 				continue;
 			}
+			const struct sd_guest_mount *gm =
+			    at == AT_MOUNT ? guest_mount(c, c->mount_index) : NULL;
+			if (gm && strcmp(k, "source") == 0) {
+				char path[64];
+				/* Relative: resolved against the bundle (runtime-spec). */
+				snprintf(path, sizeof path, SD_GUEST_MOUNTS "/%zu", gm->index);
+				gen_str(g, path);
+				continue;
+			}
 			enum at child_at = AT_OTHER;
 			if (at == AT_TOP && strcmp(k, "root") == 0 && YAJL_IS_OBJECT(child))
 				child_at = AT_ROOT, has_root = true;
@@ -90,7 +163,9 @@ static void emit(yajl_gen g, yajl_val v, enum at at, bool drop_netns)
 				child_at = AT_LINUX;
 			else if (at == AT_LINUX && strcmp(k, "namespaces") == 0)
 				child_at = AT_NAMESPACES;
-			emit(g, child, child_at, drop_netns);
+			else if (at == AT_TOP && strcmp(k, "mounts") == 0)
+				child_at = AT_MOUNTS;
+			emit(g, child, child_at, c);
 		}
 		if (at == AT_ROOT && !has_path) {
 			gen_str(g, "path");
@@ -110,6 +185,12 @@ static void emit(yajl_gen g, yajl_val v, enum at at, bool drop_netns)
 
 int sd_config_for_guest(const char *json, char **out, struct volt_error *err)
 {
+	return sd_config_for_guest_mounts(json, out, NULL, err);
+}
+
+int sd_config_for_guest_mounts(const char *json, char **out, struct sd_guest_mounts *m,
+			       struct volt_error *err)
+{
 	_cleanup_(yajl_tree_freep) yajl_val root = jp_parse(json, "config.json", err);
 	if (!root)
 		return -1;
@@ -118,10 +199,15 @@ int sd_config_for_guest(const char *json, char **out, struct volt_error *err)
 	/* The same test as vm-opts.c's: the annotation set turns networking on. */
 	yajl_val ann = jp_get(root, "annotations");
 	bool net = YAJL_IS_OBJECT(ann) && YAJL_IS_STRING(jp_get(ann, SD_ANN_NET_TAP));
+	if (m && find_host_binds(root, m, err) < 0) {
+		sd_guest_mounts_free(m);
+		return -1;
+	}
 	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
 	if (!g)
 		return volt_err(err, -ENOMEM, "config.json: yajl_gen_alloc");
-	emit(g, root, AT_TOP, net);
+	struct emit_ctx c = {.drop_netns = net, .m = m};
+	emit(g, root, AT_TOP, &c);
 	const unsigned char *buf;
 	size_t len;
 	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
@@ -217,8 +303,31 @@ static int write_file(const char *path, const char *data, struct volt_error *err
 }
 
 /* The child: private mounts, staging on a tmpfs, then mke2fs. Never returns. */
-static _Noreturn void stage_and_mkfs(const char *config_json, const char *rootfs, const char *img,
-				     const char *scratch, const char *size, const char *inodes, int errfd)
+/* Each host bind-mount source bound at mounts/<index> of the staging:
+ * mke2fs -d copies it through the bind. */
+static int stage_mounts(const struct sd_guest_mounts *m, const char *scratch, struct volt_error *err)
+{
+	char path[4096];
+	if (!m || !m->n)
+		return 0;
+	snprintf(path, sizeof path, "%s/" SD_GUEST_MOUNTS, scratch);
+	if (mkdir(path, 0755) < 0)
+		return volt_err(err, errno, "image staging %s", path);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sd_guest_mount *g = &m->v[i];
+		snprintf(path, sizeof path, "%s/" SD_GUEST_MOUNTS "/%zu", scratch, g->index);
+		int made = g->dir ? mkdir(path, 0755)
+				  : close(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+		if (made < 0 || mount(g->host, path, NULL, MS_BIND | (g->dir ? MS_REC : 0), NULL) < 0)
+			return volt_err(err, errno, "mounts[%zu].source %s: copy into the microVM's image",
+					g->index, g->host);
+	}
+	return 0;
+}
+
+static _Noreturn void stage_and_mkfs(const char *config_json, const char *rootfs,
+				     const struct sd_guest_mounts *m, const char *img, const char *scratch,
+				     const char *size, const char *inodes, int errfd)
 {
 	struct volt_error err = {0};
 	char path[4096];
@@ -239,6 +348,8 @@ static _Noreturn void stage_and_mkfs(const char *config_json, const char *rootfs
 		volt_err(&err, errno, "bind %s into the image staging", rootfs);
 		goto fail;
 	}
+	if (stage_mounts(m, scratch, &err) < 0)
+		goto fail;
 	dup2(errfd, STDOUT_FILENO);
 	dup2(errfd, STDERR_FILENO);
 	/* No journal: the disk lives as long as the VM, a crash loses it anyway. */
@@ -255,12 +366,22 @@ fail:
 	_exit(127);
 }
 
-int sd_image_build(const char *config_json, const char *rootfs, const char *img, const char *scratch,
-		   struct volt_error *err)
+int sd_image_build(const char *config_json, const char *rootfs, const struct sd_guest_mounts *m,
+		   const char *img, const char *scratch, struct volt_error *err)
 {
 	uint64_t bytes, files, kib, inodes;
 	if (sd_tree_usage(rootfs, &bytes, &files, err) < 0)
 		return -1;
+	for (size_t i = 0; m && i < m->n; i++) {
+		uint64_t b = 0, f = 1;
+		struct stat st;
+		if (m->v[i].dir && sd_tree_usage(m->v[i].host, &b, &f, err) < 0)
+			return volt_err_ctx(err, "mounts[%zu].source", m->v[i].index);
+		if (!m->v[i].dir && stat(m->v[i].host, &st) == 0)
+			b = (uint64_t)st.st_size;
+		bytes += b;
+		files += f;
+	}
 	sd_image_geometry(bytes, files, &kib, &inodes);
 	char size_s[32], inodes_s[32];
 	snprintf(size_s, sizeof size_s, "%lluk", (unsigned long long)kib);
@@ -282,7 +403,7 @@ int sd_image_build(const char *config_json, const char *rootfs, const char *img,
 	if (pid == 0) {
 		close(p[0]);
 		int fd = fcntl(p[1], F_DUPFD, 3); /* without CLOEXEC: mke2fs's stderr */
-		stage_and_mkfs(config_json, rootfs, img, scratch, size_s, inodes_s, fd);
+		stage_and_mkfs(config_json, rootfs, m, img, scratch, size_s, inodes_s, fd);
 	}
 	close(p[1]);
 	char msg[512];

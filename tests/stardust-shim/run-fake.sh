@@ -207,6 +207,14 @@ cfg '.process.args=["sh","-c","echo x >/dev/null && echo null-ok; head -c1 /dev/
 timeout 60 $V run -b "$tmp/b" f13 </dev/null >"$tmp/out" 2>"$tmp/err"
 ok $([ $? = 0 ] && grep -qx null-ok "$tmp/out" && grep -qx kmsg-denied "$tmp/out" && echo 0 || echo 1) "device rules bind the process in the guest, not the VM's monitor on the host"
 
+# Bind mounts from the host (podman's /etc/hosts, volumes): the guest cannot
+# see the host, so their sources are copied into the image; writes stay in
+# the VM.
+mkdir -p "$tmp/vol" && echo vol-content >"$tmp/vol/f" && echo "10.9.8.7 from-host" >"$tmp/hosts"
+cfg '.process.args=["sh","-c","cat /etc/hosts /vol/f; echo w >/vol/new"] | .mounts += [{"destination":"/etc/hosts","type":"bind","source":"'"$tmp/hosts"'","options":["rbind","ro"]},{"destination":"/vol","type":"bind","source":"'"$tmp/vol"'","options":["rbind","rw"]}]'
+timeout 60 $V run -b "$tmp/b" f14 </dev/null >"$tmp/out" 2>"$tmp/err"
+ok $([ $? = 0 ] && grep -qx "10.9.8.7 from-host" "$tmp/out" && grep -qx vol-content "$tmp/out" && [ ! -e "$tmp/vol/new" ] && echo 0 || echo 1) "bind mounts of host files and directories reach the guest as copies"
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -346,6 +346,42 @@ static void test_config(void)
 	      "config: a network namespace with a path, and namespaces outside linux, untouched");
 	free(out);
 	out = NULL;
+	/* Host bind-mount sources become copies in the image (relative: the
+	 * bundle's mounts/<index>); anything else stays as it was. */
+	char dir[] = "/tmp/sd-shim-mnt-XXXXXX", file[600], cfg[4096];
+	if (mkdtemp(dir)) {
+		snprintf(file, sizeof file, "%s/hosts", dir);
+		FILE *f = fopen(file, "w");
+		if (f)
+			fclose(f);
+		snprintf(cfg, sizeof cfg,
+			 "{\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+			 "{\"destination\":\"/etc/"
+			 "hosts\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]},"
+			 "{\"destination\":\"/v\",\"source\":\"%s\",\"options\":[\"bind\"]},"
+			 "{\"destination\":\"/gone\",\"type\":\"bind\",\"source\":\"%s/nope\"},"
+			 "{\"destination\":\"/null\",\"type\":\"bind\",\"source\":\"/dev/null\"},"
+			 "{\"destination\":\"/rel\",\"type\":\"bind\",\"source\":\"data\"}]}",
+			 file, dir, dir);
+		struct sd_guest_mounts m = {0};
+		int r = sd_config_for_guest_mounts(cfg, &out, &m, &err);
+		check(r == 0 && m.n == 2 && m.v[0].index == 1 && !m.v[0].dir && !strcmp(m.v[0].host, file) &&
+			  m.v[1].index == 2 && m.v[1].dir && !strcmp(m.v[1].host, dir),
+		      "config: a host file and a host directory bound in are listed for the image");
+		check(
+		    r == 0 && out &&
+			strstr(out, "\"source\":\"" SD_GUEST_MOUNTS "/1\",\"options\":[\"rbind\",\"ro\"]") &&
+			strstr(out, "\"source\":\"" SD_GUEST_MOUNTS "/2\"") &&
+			strstr(out, "\"source\":\"proc\"") && strstr(out, "/nope\"") &&
+			strstr(out, "\"source\":\"/dev/null\"") && strstr(out, "\"source\":\"data\""),
+		    "config: their sources point at the copies; non-binds, missing, device and relative "
+		    "sources kept");
+		sd_guest_mounts_free(&m);
+		free(out);
+		out = NULL;
+		unlink(file);
+		rmdir(dir);
+	}
 	check(sd_config_for_guest("[1,2]", &out, &err) < 0, "config: not an object refused");
 	check(sd_config_for_guest("{\"a\":", &out, &err) < 0, "config: broken JSON refused");
 }
