@@ -1,7 +1,8 @@
 #!/bin/bash
 # run-all.sh [BUILD]: every test: the unit test binaries (one per
 # tests/unit/test-*.c, from BUILD/tests/), then the bats suite, then the engine
-# tests (podman and containerd driving volt-run, tests/engines/*.bats), then
+# tests (podman and containerd driving volt-run, and volt-stardust with the
+# fake microVM monitor: tests/engines/*.bats), then
 # Stardust's end-to-end tests (tests/stardust/*.bats). The
 # last line is the one summary over all, "N passed, N failed" (plus ", N
 # skipped" when any were skipped); the exit status is non-zero if anything
@@ -11,7 +12,8 @@
 # whose name ends in [smoke] (a few podman and containerd tests, for
 # `make test`); 0 none.
 # Engine tests skip themselves when podman/containerd are not installed
-# (scripts/install-engine-deps.sh installs them).
+# (scripts/install-engine-deps.sh installs them), the stardust-*.bats ones also
+# without mke2fs, loop devices or a guest kernel in /boot.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -33,35 +33,63 @@ export ENGINE_REPO VOLT_BUILD VOLT_RUN VOLT_ROOTFS ENGINE_TIMEOUT
 # Skip the whole file (from setup_file) unless the engine tools and the
 # runtime exist. CI installs the tools with scripts/install-engine-deps.sh.
 engine_require() {
+	local why
+	if why=$(engine_missing "$@"); then
+		skip "$why"
+	fi
+}
+
+# What is missing for the engine tests with TOOL...: prints the reason and
+# succeeds, or fails when nothing is. (Bats 1.8 reports a skip in
+# setup_file as a failure; a file can keep the reason and skip each test in
+# setup instead.)
+engine_missing() {
 	local tool
 	for tool in "$@"; do
-		command -v "$tool" >/dev/null ||
-			skip "$tool not installed (run scripts/install-engine-deps.sh)"
+		if ! command -v "$tool" >/dev/null; then
+			echo "$tool not installed (run scripts/install-engine-deps.sh)"
+			return 0
+		fi
 	done
-	[ -x "$VOLT_RUN" ] || skip "no runtime at $VOLT_RUN (run make)"
-	[ -x "$VOLT_ROOTFS/bin/busybox" ] || skip "no rootfs at $VOLT_ROOTFS (run make bundle)"
-	[ "$(id -u)" -eq 0 ] || skip "the engine tests run as root"
+	if [ ! -x "$VOLT_RUN" ]; then
+		echo "no runtime at $VOLT_RUN (run make)"
+	elif [ ! -x "$VOLT_ROOTFS/bin/busybox" ]; then
+		echo "no rootfs at $VOLT_ROOTFS (run make bundle)"
+	elif [ "$(id -u)" -ne 0 ]; then
+		echo "the engine tests run as root"
+	else
+		return 1
+	fi
 }
 
 # The private tmpdir of this file's engine, and the path the engine is given
-# as its runtime: volt-run itself, or (VOLT_ENGINE_TRACE=1) a script named
-# volt-run that logs each call and runs the real one.
+# as its runtime ($VOLT_RUN, see engine_use_runtime).
 engine_tmp_setup() {
 	local name=$1
 	ENGINE_TMP=$(mktemp -d "/tmp/volt-$name.XXXXXX")
 	chmod 0755 "$ENGINE_TMP"
-	ENGINE_RUNTIME=$VOLT_RUN
 	ENGINE_TRACE_LOG="$ENGINE_TMP/trace.log"
+	export ENGINE_TMP ENGINE_TRACE_LOG
+	engine_use_runtime "$VOLT_RUN"
+}
+
+# Give the engine the runtime at PATH: PATH itself, or (VOLT_ENGINE_TRACE=1)
+# a script of the same basename (podman's runtime_supports_json goes by it)
+# that logs each call and runs the real one. Sets ENGINE_RUNTIME.
+engine_use_runtime() {
+	local real=$1 name
+	name=$(basename "$real")
+	ENGINE_RUNTIME=$real
 	if [ "${VOLT_ENGINE_TRACE:-0}" = 1 ]; then
 		mkdir -p "$ENGINE_TMP/trace"
-		cat >"$ENGINE_TMP/trace/volt-run" <<-WRAP
+		cat >"$ENGINE_TMP/trace/$name" <<-WRAP
 			#!/bin/sh
-			VOLT_TRACE_REAL='$VOLT_RUN' VOLT_TRACE_LOG='$ENGINE_TRACE_LOG' exec '$ENGINE_REPO/tests/engines/volt-run-trace' "\$@"
+			VOLT_TRACE_REAL='$real' VOLT_TRACE_LOG='$ENGINE_TRACE_LOG' exec '$ENGINE_REPO/tests/engines/volt-run-trace' "\$@"
 		WRAP
-		chmod 0755 "$ENGINE_TMP/trace/volt-run"
-		ENGINE_RUNTIME="$ENGINE_TMP/trace/volt-run"
+		chmod 0755 "$ENGINE_TMP/trace/$name"
+		ENGINE_RUNTIME="$ENGINE_TMP/trace/$name"
 	fi
-	export ENGINE_TMP ENGINE_RUNTIME ENGINE_TRACE_LOG
+	export ENGINE_RUNTIME
 }
 
 engine_tmp_teardown() {

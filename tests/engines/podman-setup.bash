@@ -6,7 +6,9 @@
 # never the machine's own network. Needs engine-helpers.bash.
 
 podman_setup() {
-	local p="$ENGINE_TMP/podman"
+	local p="$ENGINE_TMP/podman" rt
+	# The runtime's name is its basename (volt-run, or volt-stardust).
+	rt=$(basename "$ENGINE_RUNTIME")
 	mkdir -p "$p/root" "$p/runroot" "$p/tmp" "$p/volumes" "$p/cni" "$p/cni-data"
 	PODMAN_DIR=$p
 	cat >"$p/storage.conf" <<-EOF2
@@ -35,12 +37,12 @@ podman_setup() {
 		tmp_dir = "$p/tmp"
 		volume_path = "$p/volumes"
 		static_dir = "$p/root/libpod"
-		runtime = "volt-run"
-		runtime_supports_json = ["volt-run"]
-		runtime_supports_nocgroups = ["volt-run"]
+		runtime = "$rt"
+		runtime_supports_json = ["$rt"]
+		runtime_supports_nocgroups = ["$rt"]
 
 		[engine.runtimes]
-		volt-run = ["$ENGINE_RUNTIME"]
+		$rt = ["$ENGINE_RUNTIME"]
 	EOF2
 	# The default network: a plain CNI bridge whose IPAM state is ours too
 	# (podman's built-in "podman" network keeps it in /var/lib/cni).
