@@ -14,8 +14,25 @@
 
 VOLT_STARDUST=${VOLT_STARDUST:-$VOLT_BUILD/volt-stardust}
 VOLT_STARDUST_INIT=${VOLT_STARDUST_INIT:-$VOLT_BUILD/stardust-init}
-# fake-vmm.sh, with the guest's own cgroup tree (see that script).
-STARDUST_ENGINE_VMM="$ENGINE_REPO/tests/engines/stardust-engine-vmm.sh"
+# The monitor: STARDUST_ENGINE_MONITOR=auto (default) takes the real
+# stardust-vmm on a host whose /dev/kvm can run a guest kernel (VMX/SVM, not
+# KVM's PVM backend: the test as run-e2e.sh's direct mode decides), else
+# fake-vmm.sh with the guest's own cgroup tree (see stardust-engine-vmm.sh);
+# fake or real force one.
+stardust_real_kvm() {
+	[ -c /dev/kvm ] && grep -qw -E 'vmx|svm' /proc/cpuinfo && [ ! -d /sys/module/kvm_pvm ]
+}
+case ${STARDUST_ENGINE_MONITOR:-auto} in
+real) STARDUST_ENGINE_VMM=$VOLT_BUILD/stardust-vmm ;;
+fake) STARDUST_ENGINE_VMM="$ENGINE_REPO/tests/engines/stardust-engine-vmm.sh" ;;
+*)
+	if stardust_real_kvm && [ -x "$VOLT_BUILD/stardust-vmm" ]; then
+		STARDUST_ENGINE_VMM=$VOLT_BUILD/stardust-vmm
+	else
+		STARDUST_ENGINE_VMM="$ENGINE_REPO/tests/engines/stardust-engine-vmm.sh"
+	fi
+	;;
+esac
 export VOLT_STARDUST VOLT_STARDUST_INIT STARDUST_ENGINE_VMM
 
 # From setup_file: what is missing for these tests (the shim, the fake
