@@ -63,10 +63,50 @@ struct vm_files {
 	int tty; /* process.terminal: the host pty's slave, for the relay */
 };
 
+/* Guest RAM for the kernel and stardust-init on top of a memory limit, and
+ * host memory for the monitor and relay on top of the guest's RAM. */
+#define SD_GUEST_MEM_OVERHEAD_MIB 128
+#define SD_HOST_MEM_OVERHEAD_MIB  64
+
+/* The VM's RAM: org.volt.vm.memory, else with linux.resources.memory.limit
+ * the limit (which the guest enforces on the container) plus the guest's own
+ * needs, else the default. */
+static uint64_t vm_memory_mib(const struct oci_config *c, const struct sd_vm_opts *o)
+{
+	const struct oci_opt_i64 *lim = &c->linux.resources.memory.limit;
+	if (oci_map_get(&c->annotations, SD_ANN_MEMORY) || !lim->set || lim->v <= 0)
+		return o->mem_mib;
+	uint64_t mib = ((uint64_t)lim->v + (1 << 20) - 1) >> 20;
+	return mib + SD_GUEST_MEM_OVERHEAD_MIB;
+}
+
+/* Device rules hold in the guest (the monitor needs /dev/kvm); a memory
+ * limit becomes the VM's RAM, so the host cgroup gets room for all of it
+ * plus the monitor instead of the guest's limit. */
+static void sd_host_resources(const struct oci_config *c, struct oci_resources *r)
+{
+	r->devices = NULL;
+	r->n_devices = 0;
+	struct oci_memory *m = &r->memory;
+	struct sd_vm_opts o;
+	struct volt_error ignored;
+	if (!m->limit.set || m->limit.v <= 0 || sd_vm_opts_parse(&c->annotations, &o, &ignored) < 0)
+		return;
+	int64_t host = (int64_t)((vm_memory_mib(c, &o) + SD_HOST_MEM_OVERHEAD_MIB) << 20);
+	if (host < m->limit.v)
+		return;
+	if (m->swap.set && m->swap.v > 0)
+		m->swap.v += host - m->limit.v; /* memory+swap stays above memory */
+	m->limit.v = host;
+	if (m->reservation.set && m->reservation.v > host)
+		m->reservation.v = host;
+}
+
 static int resolve_files(struct volt_backend_create *b, struct vm_files *f, struct volt_error *err)
 {
 	if (sd_vm_opts_parse(&b->config->annotations, &f->o, err) < 0)
 		return -1;
+	f->o.mem_mib = vm_memory_mib(b->config, &f->o);
 	if (f->o.kernel)
 		snprintf(f->kernel, sizeof f->kernel, "%s", f->o.kernel);
 	else if (sd_find_default_kernel("/boot", "/lib/modules", f->kernel, sizeof f->kernel, err) < 0)
@@ -471,7 +511,7 @@ static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const s
 
 const struct volt_backend_ops volt_backend_stardust = {
     .name = "stardust",
-    .guest_devices = true,
+    .host_resources = sd_host_resources,
     .create = sd_create,
     .start = sd_start,
     .exec = sd_exec,

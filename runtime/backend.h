@@ -21,10 +21,10 @@ struct volt_backend_create {
 
 struct volt_backend_ops {
 	const char *name;
-	/* linux.resources.devices hold inside a guest (its init applies
-	 * config.json there): the host cgroup, which holds the VM's monitor
-	 * (/dev/kvm, /dev/net/tun), gets no device rules. */
-	bool guest_devices;
+	/* What of linux.resources the host cgroup gets, changed in place (NULL:
+	 * all of it). A microVM's guest applies config.json itself; its host
+	 * cgroup holds the monitor (/dev/kvm) and the guest's RAM. */
+	void (*host_resources)(const struct oci_config *c, struct oci_resources *r);
 	/* Make the init and leave it blocked before the user's process; fills state->pid. */
 	int (*create)(struct volt_backend_create *b, int *pidfd, struct volt_error *err);
 	/* Release the init into the user's process. */

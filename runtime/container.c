@@ -277,8 +277,8 @@ int volt_container_create(const struct volt_ctx *ctx, const struct volt_create_o
 		goto fail;
 	cg_made = true;
 	struct oci_resources host_res = c->linux.resources;
-	if (be->guest_devices)
-		host_res.devices = NULL, host_res.n_devices = 0;
+	if (be->host_resources)
+		be->host_resources(c, &host_res);
 	if (cg.ops->apply(&cg, &host_res, "linux.resources", err) < 0)
 		goto fail;
 	st.cgroup_path = cg.path;

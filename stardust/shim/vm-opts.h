@@ -2,7 +2,8 @@
  * "annotations"), so the same bundle runs under volt-run and volt-stardust:
  *
  *   org.volt.vm.vcpus      1..32                       (default 1)
- *   org.volt.vm.memory     MiB, 16..1048576             (default 256)
+ *   org.volt.vm.memory     MiB, 16..1048576             (default 256; the
+ *                          backend sizes a VM with a memory limit itself)
  *   org.volt.vm.kernel     guest kernel: uncompressed vmlinux or bzImage
  *                          (default: the newest /boot/vmlinuz-* that has a
  *                          /lib/modules/<version>/modules.dep)

@@ -6,7 +6,9 @@
 # in its host-test mode on it, with the console fds as the control channel.
 # Exits with stardust-init's status, as the monitor exits with the guest's.
 #   STARDUST_INIT   the stardust-init binary (required)
+#   STARDUST_FAKE_ARGS  a file that gets the arguments (what the shim asked for)
 set -u
+[ -n "${STARDUST_FAKE_ARGS:-}" ] && echo "$* " >"$STARDUST_FAKE_ARGS"
 disk='' initrd='' cin='' cout=''
 while [ $# -gt 0 ]; do
 	case $1 in

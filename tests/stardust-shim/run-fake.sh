@@ -215,6 +215,22 @@ cfg '.process.args=["sh","-c","cat /etc/hosts /vol/f; echo w >/vol/new"] | .moun
 timeout 60 $V run -b "$tmp/b" f14 </dev/null >"$tmp/out" 2>"$tmp/err"
 ok $([ $? = 0 ] && grep -qx "10.9.8.7 from-host" "$tmp/out" && grep -qx vol-content "$tmp/out" && [ ! -e "$tmp/vol/new" ] && echo 0 || echo 1) "bind mounts of host files and directories reach the guest as copies"
 
+# A memory limit sizes the VM (limit + 128 MiB for the guest itself) and
+# the host cgroup gets room for that plus the monitor (+64 MiB); the guest
+# applies the limit to the container.
+cfg '.process.args=["sleep","30"] | .linux.resources.memory={"limit":104857600}'
+STARDUST_FAKE_ARGS=$tmp/vmm-args $V run -d -b "$tmp/b" f15 </dev/null >/dev/null 2>&1
+rp=$($V state f15 | jq -r .pid)
+vmm_args=$(cat "$tmp/vmm-args")
+mcg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/$rp/cgroup)
+if [ -n "$mcg" ] && [ -d /sys/fs/cgroup/memory ]; then
+	lim=$(cat /sys/fs/cgroup/memory$mcg/memory.limit_in_bytes)
+else
+	lim=$(cat /sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/$rp/cgroup)/memory.max)
+fi
+ok $([[ "$vmm_args" == *"--mem 228 "* ]] && [ "$lim" = $(((100 + 128 + 64) << 20)) ] && echo 0 || echo 1) "memory limit: VM of 228 MiB, host cgroup $lim bytes (want $(((100 + 128 + 64) << 20)))"
+$V delete -f f15
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
