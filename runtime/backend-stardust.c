@@ -146,10 +146,10 @@ static int build_vm_files(struct volt_backend_create *b, struct vm_files *f, str
 		return -1;
 	_cleanup_free_ char *guest_cfg = NULL;
 	struct sd_guest_mounts m = {0};
-	if (sd_config_for_guest_mounts(text, &guest_cfg, &m, err) < 0)
-		return -1;
-	int r = sd_image_build(guest_cfg, b->rootfs, &m, f->img, f->stage, err);
-	sd_guest_mounts_free(&m);
+	int r = sd_config_for_guest_mounts(text, &guest_cfg, &m, err);
+	if (r == 0)
+		r = sd_image_build(guest_cfg, b->rootfs, &m, f->img, f->stage, err);
+	sd_guest_mounts_free(&m); /* also what a failed rewrite listed */
 	return r;
 }
 
@@ -399,10 +399,17 @@ static void send_size(int conn, int tty)
 
 static _Noreturn void standin_run(int conn, struct sd_decoder *d, int tty)
 {
-	/* Nothing of ours is for the guest process: the relay holds its stdio. */
+	/* Nothing of ours is for the guest process: the relay holds its stdio,
+	 * and the stand-in keeps only the connection and the pty. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int i = 0; i < 3 && null >= 0; i++)
 		dup2(null, i);
+	int c = fcntl(conn, F_DUPFD_CLOEXEC, 10), t = tty >= 0 ? fcntl(tty, F_DUPFD_CLOEXEC, 10) : -1;
+	if (c < 0 || dup2(c, 3) < 0 || (t >= 0 && dup2(t, 4) < 0))
+		_exit(137);
+	conn = 3;
+	tty = t >= 0 ? 4 : -1;
+	syscall(SYS_close_range, tty >= 0 ? 5U : 4U, ~0U, 0);
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -454,6 +461,15 @@ static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const s
 			return -1;
 		req.process_json = json;
 		req.process_file = NULL;
+		/* Engines ask for a terminal in the process JSON, not with --tty. */
+		struct volt_arena a = {0};
+		struct oci_process p;
+		int k = oci_process_parse(&a, json, req.process_json_len, &p, err);
+		bool terminal = k == 0 && p.terminal;
+		volt_arena_free(&a);
+		if (k < 0)
+			return volt_err_ctx(err, "--process %s", o->process_file ? o->process_file : "");
+		req.tty = req.tty || terminal;
 	}
 	_cleanup_free_ uint8_t *payload = malloc(SD_PROTO_MAX_PAYLOAD);
 	_cleanup_free_ struct sd_decoder *d = malloc(sizeof *d);
@@ -465,7 +481,7 @@ static int sd_exec(const struct volt_ctx *ctx, struct volt_container *c, const s
 		return -1;
 	_cleanup_close_ int tty = -1;
 	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-	if (o->tty) {
+	if (req.tty) {
 		if (host_pty(o->console_socket, o->console_fd, NULL, &tty, err) < 0)
 			return -1;
 		fds[0] = fds[1] = fds[2] = tty;

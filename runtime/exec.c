@@ -125,9 +125,12 @@ static int build_process(struct oci_config *cfg, const struct volt_exec_opts *o,
 int volt_exec_read_process(const struct volt_exec_opts *o, char **out, size_t *len, struct volt_error *err)
 {
 	if (o->process_json) {
-		*out = strndup(o->process_json, o->process_json_len);
+		if (!(*out = malloc(o->process_json_len + 1)))
+			return volt_err(err, ENOMEM, "--process");
+		memcpy(*out, o->process_json, o->process_json_len);
+		(*out)[o->process_json_len] = '\0';
 		*len = o->process_json_len;
-		return *out ? 0 : volt_err(err, ENOMEM, "--process");
+		return 0;
 	}
 	_cleanup_close_ int fd = open(o->process_file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -146,9 +149,12 @@ int volt_exec_read_process(const struct volt_exec_opts *o, char **out, size_t *l
 		if (k == 0)
 			break;
 		n += (size_t)k;
-		if (n == cap - 1)
+		char more;
+		if (n == cap - 1 && read(fd, &more, 1) > 0)
 			return volt_err(err, -EFBIG, "--process %s: larger than %zu bytes", o->process_file,
 					cap - 1);
+		if (n == cap - 1)
+			break;
 	}
 	buf[n] = '\0';
 	*out = buf;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "runtime/backend.h"
 #include "oci/cleanup.h"
 #include "runtime/cgroup.h"
 
@@ -215,6 +216,21 @@ static int update_main(struct volt_ctx *ctx, int argc, char **argv)
 				 argv[optind]);
 			cli_fail(ctx, &err);
 			goto out;
+		}
+		/* A microVM's host cgroup holds the whole VM: its backend says
+		 * what of the update it may take (never a memory limit below the
+		 * VM's RAM, no device rules). */
+		const struct volt_backend_ops *be =
+		    volt_backend_find(c.state.backend ? c.state.backend : "native");
+		if (be && be->host_resources) {
+			char cfgpath[64];
+			snprintf(cfgpath, sizeof cfgpath, "/proc/self/fd/%d/" VOLT_CONFIG_COPY, c.dirfd);
+			_cleanup_config_ struct oci_config *cfg = NULL;
+			if (oci_config_load(cfgpath, &cfg, &err) < 0) {
+				cli_fail(ctx, &err);
+				goto out;
+			}
+			be->host_resources(cfg, &r);
 		}
 		struct volt_cgroup cg;
 		if (volt_cgroup_open(&cg, ctx->cgroup_root, c.state.cgroup_path, &err) < 0 ||

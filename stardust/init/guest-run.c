@@ -359,8 +359,19 @@ static int pump_control(struct run *r)
 			}
 			break;
 		case SD_MSG_OUT_ACK:
-			if (sd_get_u32(&f, &v, &err) == 0)
+			if (sd_get_u32(&f, &v, &err) == 0) {
+				/* Time spent waiting for credit is not quiet time. */
+				if (s->out_unacked >= SD_PROTO_WINDOW)
+					s->last_news = now_ms();
 				s->out_unacked -= v < s->out_unacked ? v : s->out_unacked;
+			}
+			break;
+		case SD_MSG_OUT_CLOSE:
+			/* The host's reader is gone: the process meets EPIPE (or
+			 * SIGPIPE) on its next write, as it would natively. */
+			if (sd_get_u32(&f, &v, &err) == 0 && !s->tty && (v == 1 || v == 2)) {
+				close_fd(v == 1 ? &s->out_r : &s->err_r);
+			}
 			break;
 		default:
 			break;

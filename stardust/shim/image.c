@@ -42,7 +42,6 @@ enum at { AT_OTHER, AT_TOP, AT_ROOT, AT_LINUX, AT_NAMESPACES, AT_MOUNTS, AT_MOUN
 struct emit_ctx {
 	bool drop_netns;
 	const struct sd_guest_mounts *m;
-	size_t mount_index; /* of the AT_MOUNT object being emitted */
 };
 
 void sd_guest_mounts_free(struct sd_guest_mounts *m)
@@ -114,9 +113,9 @@ static bool new_netns(yajl_val ns)
 }
 
 /* Re-emit v: the top level's "root" object gets path "rootfs"; with
- * drop_netns, linux.namespaces loses its new network namespace; a mount in
- * c->m gets its copy's guest path as source. */
-static void emit(yajl_gen g, yajl_val v, enum at at, struct emit_ctx *c)
+ * drop_netns, linux.namespaces loses its new network namespace; mounts[index]
+ * in c->m gets its copy's guest path as source. */
+static void emit(yajl_gen g, yajl_val v, enum at at, size_t index, const struct emit_ctx *c)
 {
 	if (YAJL_IS_STRING(v))
 		gen_str(g, v->u.string);
@@ -131,8 +130,7 @@ static void emit(yajl_gen g, yajl_val v, enum at at, struct emit_ctx *c)
 		for (size_t i = 0; i < v->u.array.len; i++) {
 			if (at == AT_NAMESPACES && c->drop_netns && new_netns(v->u.array.values[i]))
 				continue;
-			c->mount_index = i;
-			emit(g, v->u.array.values[i], at == AT_MOUNTS ? AT_MOUNT : AT_OTHER, c);
+			emit(g, v->u.array.values[i], at == AT_MOUNTS ? AT_MOUNT : AT_OTHER, i, c);
 		}
 		yajl_gen_array_close(g);
 	} else if (YAJL_IS_OBJECT(v)) {
@@ -147,8 +145,7 @@ static void emit(yajl_gen g, yajl_val v, enum at at, struct emit_ctx *c)
 				has_path = true;
 				continue;
 			}
-			const struct sd_guest_mount *gm =
-			    at == AT_MOUNT ? guest_mount(c, c->mount_index) : NULL;
+			const struct sd_guest_mount *gm = at == AT_MOUNT ? guest_mount(c, index) : NULL;
 			if (gm && strcmp(k, "source") == 0) {
 				char path[64];
 				/* Relative: resolved against the bundle (runtime-spec). */
@@ -165,7 +162,7 @@ static void emit(yajl_gen g, yajl_val v, enum at at, struct emit_ctx *c)
 				child_at = AT_NAMESPACES;
 			else if (at == AT_TOP && strcmp(k, "mounts") == 0)
 				child_at = AT_MOUNTS;
-			emit(g, child, child_at, c);
+			emit(g, child, child_at, 0, c);
 		}
 		if (at == AT_ROOT && !has_path) {
 			gen_str(g, "path");
@@ -207,7 +204,7 @@ int sd_config_for_guest_mounts(const char *json, char **out, struct sd_guest_mou
 	if (!g)
 		return volt_err(err, -ENOMEM, "config.json: yajl_gen_alloc");
 	struct emit_ctx c = {.drop_netns = net, .m = m};
-	emit(g, root, AT_TOP, &c);
+	emit(g, root, AT_TOP, 0, &c);
 	const unsigned char *buf;
 	size_t len;
 	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
@@ -302,7 +299,6 @@ static int write_file(const char *path, const char *data, struct volt_error *err
 	return 0;
 }
 
-/* The child: private mounts, staging on a tmpfs, then mke2fs. Never returns. */
 /* Each host bind-mount source bound at mounts/<index> of the staging:
  * mke2fs -d copies it through the bind. */
 static int stage_mounts(const struct sd_guest_mounts *m, const char *scratch, struct volt_error *err)
@@ -325,6 +321,7 @@ static int stage_mounts(const struct sd_guest_mounts *m, const char *scratch, st
 	return 0;
 }
 
+/* The child: private mounts, staging on a tmpfs, then mke2fs. Never returns. */
 static _Noreturn void stage_and_mkfs(const char *config_json, const char *rootfs,
 				     const struct sd_guest_mounts *m, const char *img, const char *scratch,
 				     const char *size, const char *inodes, int errfd)
@@ -375,8 +372,12 @@ int sd_image_build(const char *config_json, const char *rootfs, const struct sd_
 	for (size_t i = 0; m && i < m->n; i++) {
 		uint64_t b = 0, f = 1;
 		struct stat st;
-		if (m->v[i].dir && sd_tree_usage(m->v[i].host, &b, &f, err) < 0)
-			return volt_err_ctx(err, "mounts[%zu].source", m->v[i].index);
+		if (m->v[i].dir && sd_tree_usage(m->v[i].host, &b, &f, err) < 0) {
+			char why[sizeof err->msg];
+			snprintf(why, sizeof why, "%s", err->msg);
+			return volt_err(err, -(err->errnum ? err->errnum : EIO), "mounts[%zu].source: %s",
+					m->v[i].index, why);
+		}
 		if (!m->v[i].dir && stat(m->v[i].host, &st) == 0)
 			b = (uint64_t)st.st_size;
 		bytes += b;

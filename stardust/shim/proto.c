@@ -22,6 +22,8 @@ const char *sd_msg_name(uint8_t type)
 		return "OUT_ACK";
 	case SD_MSG_RESIZE:
 		return "RESIZE";
+	case SD_MSG_OUT_CLOSE:
+		return "OUT_CLOSE";
 	case SD_MSG_IN_ACK:
 		return "IN_ACK";
 	case SD_MSG_READY:

@@ -41,6 +41,7 @@ enum sd_msg_type {
 	SD_MSG_EXEC = 0x05,	 /* a new stream: run a process in the container (exec-req.h) */
 	SD_MSG_OUT_ACK = 0x06,	 /* u32: this many STDOUT/STDERR bytes of the stream were delivered */
 	SD_MSG_RESIZE = 0x07,	 /* u32 rows << 16 | columns: the stream's terminal size */
+	SD_MSG_OUT_CLOSE = 0x08, /* u32 1 (stdout) or 2 (stderr): its reader on the host is gone */
 	/* guest -> host */
 	SD_MSG_READY = 0x81,   /* devices up, bundle mounted, container created (empty) */
 	SD_MSG_STARTED = 0x82, /* u32 guest pid: the stream's process runs */

@@ -42,14 +42,17 @@ struct stream {
 		size_t len;
 	} o[2];			/* output for fd[1], fd[2] not yet written */
 	uint32_t ack_pending;	/* output written (or dropped) since the last OUT_ACK */
+	uint8_t close_pending;	/* bit 0 stdout, bit 1 stderr: OUT_CLOSE to send */
 	struct sd_decoder *dec; /* frames from the client */
 };
 
 struct relay {
 	const struct sd_relay_args *a;
 	pid_t vmm;
+	int vmm_pidfd;
 	int sfd;
-	int start_conn; /* `start` waiting for STARTED, or -1 */
+	bool warned_stream, warned_type; /* a hostile guest's noise is reported once */
+	int start_conn;			 /* `start` waiting for STARTED, or -1 */
 	bool ready, started, have_exit, vmm_gone;
 	int vmm_status;
 	uint32_t exit_status;
@@ -100,6 +103,10 @@ static _Noreturn void exec_vmm(const struct sd_relay_args *a)
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0)
 		dup2(null, STDIN_FILENO), dup2(null, STDOUT_FILENO);
+	/* Nothing the caller (an engine) let us inherit reaches the monitor: a
+	 * directory fd would lead out of its jail's empty root. */
+	if (syscall(SYS_close_range, SD_VMM_CONSOLE_OUT_FD + 1, ~0U, 0) < 0)
+		_exit(126);
 	execv(a->vmm_argv[0], a->vmm_argv);
 	say("volt-stardust: exec %s failed\n", a->vmm_argv[0]);
 	_exit(127);
@@ -107,13 +114,24 @@ static _Noreturn void exec_vmm(const struct sd_relay_args *a)
 
 /* The monitor in a new PID namespace (it cannot make one for itself, see
  * stardust/vmm/jail.h). */
-static pid_t spawn_vmm(const struct sd_relay_args *a)
+static pid_t spawn_vmm(const struct sd_relay_args *a, int *pidfd)
 {
-	struct clone_args ca = {.flags = CLONE_NEWPID, .exit_signal = SIGCHLD};
+	struct clone_args ca = {
+	    .flags = CLONE_NEWPID | CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)pidfd,
+	    .exit_signal = SIGCHLD,
+	};
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
 	if (pid == 0)
 		exec_vmm(a);
 	return pid;
+}
+
+/* Through the pidfd: once reaped, the pid may be someone else's. */
+static void kill_vmm(const struct relay *r)
+{
+	if (!r->vmm_gone)
+		syscall(SYS_pidfd_send_signal, r->vmm_pidfd, SIGKILL, NULL, 0);
 }
 
 /* Blocking write of a short message (an answer to `start`). */
@@ -222,9 +240,12 @@ static void to_client(struct stream *s, uint8_t type, const void *p, size_t n)
 	int k = sd_frame_encode(buf, sizeof buf, type, 0, p, n < 1024 ? n : 1024, &err);
 	if (k < 0)
 		return;
-	/* A few bytes on a fresh socket: the buffer takes them. */
-	if (send(s->conn, buf, (size_t)k, MSG_NOSIGNAL | MSG_DONTWAIT) != k)
+	/* A few bytes on a fresh socket: the buffer takes them. A client that
+	 * cannot take them is gone: its process must not run on unseen. */
+	if (send(s->conn, buf, (size_t)k, MSG_NOSIGNAL | MSG_DONTWAIT) != k) {
 		close_fd(&s->conn);
+		s->kill_pending = s->exec_sent && !s->ended;
+	}
 }
 
 static bool output_pending(const struct stream *s)
@@ -279,7 +300,13 @@ static void on_frame(struct relay *r, const struct sd_frame *f)
 	}
 	struct stream *s = find(r, f->stream);
 	if (!s) {
-		say("volt-stardust: guest sent %s for an unknown stream\n", sd_msg_name(f->type));
+		/* A stream that ended meanwhile (an ACK in flight) is normal;
+		 * anything more is reported once, never per frame. */
+		if (f->type != SD_MSG_IN_ACK && !r->warned_stream) {
+			r->warned_stream = true;
+			say("volt-stardust: guest sent %s for an unknown stream (reported once)\n",
+			    sd_msg_name(f->type));
+		}
 		return;
 	}
 	switch (f->type) {
@@ -327,7 +354,11 @@ static void on_frame(struct relay *r, const struct sd_frame *f)
 		}
 		break;
 	default:
-		say("volt-stardust: guest sent an unexpected %s frame\n", sd_msg_name(f->type));
+		if (!r->warned_type) {
+			r->warned_type = true;
+			say("volt-stardust: guest sent an unexpected %s frame (reported once)\n",
+			    sd_msg_name(f->type));
+		}
 	}
 }
 
@@ -345,7 +376,7 @@ static int pump_guest(struct relay *r)
 		on_frame(r, &f);
 	if (k < 0) {
 		say("volt-stardust: %s\n", err.msg);
-		kill(r->vmm, SIGKILL); /* a guest that breaks the protocol is not trusted further */
+		kill_vmm(r); /* a guest that breaks the protocol is not trusted further */
 		return -1;
 	}
 	return 1;
@@ -383,6 +414,10 @@ static void flush_out(struct relay *r)
 			s->ack_pending = 0;
 		if (s->used && s->kill_pending && queue_u32(r, SD_MSG_SIGNAL, s->id, SIGKILL))
 			s->kill_pending = false;
+		for (int w = 0; w < 2; w++)
+			if (s->used && (s->close_pending & (1 << w)) &&
+			    queue_u32(r, SD_MSG_OUT_CLOSE, s->id, (uint32_t)w + 1))
+				s->close_pending &= (uint8_t) ~(1 << w);
 	}
 }
 
@@ -396,9 +431,11 @@ static void write_output(struct stream *s, int which)
 	if (w < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (w <= 0) {
-		/* The reader is gone: the rest is dropped, as a closed pipe would. */
+		/* The reader is gone: the rest is dropped, and the guest closes
+		 * its end, so the process meets EPIPE as it would natively. */
 		s->ack_pending += (uint32_t)s->o[which].len;
 		s->o[which].len = 0;
+		s->close_pending |= (uint8_t)(1 << which);
 		if (s->id != 0)
 			close_fd(fd);
 		else
@@ -451,6 +488,23 @@ static void on_input(struct relay *r, struct stream *s)
 	s->in_credit -= (size_t)n;
 }
 
+/* A terminal is written only after POLLOUT, but POLLOUT on a tty does not
+ * promise room for PIPE_BUF bytes: a reader that stops (or ^S) would block
+ * us. Our own open file description of it can be non-blocking without
+ * touching the caller's; other fds are returned as they are. */
+static int nonblocking_tty(int fd)
+{
+	if (fd < 0 || !isatty(fd))
+		return fd;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	int n = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (n < 0)
+		return fd;
+	close(fd);
+	return n;
+}
+
 /* 'X' with three fds: the start of an exec client's request. */
 static int recv_hello(int c, int fds[3])
 {
@@ -499,7 +553,8 @@ static void on_conn(struct relay *r)
 		close(c);
 		return;
 	}
-	memcpy(s->fd, fds, sizeof fds);
+	for (int i = 0; i < 3; i++)
+		s->fd[i] = nonblocking_tty(fds[i]);
 	s->conn = c;
 	s->dec = malloc(sizeof *s->dec);
 	if (!s->dec) {
@@ -619,12 +674,20 @@ _Noreturn void sd_relay_run(const struct sd_relay_args *a)
 	sigdelset(&all, SIGBUS);
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
+	/* What our own writes raise (a reader gone, a background write to a
+	 * terminal, a file too large) is ours, not the container's: ignored,
+	 * the write fails instead. */
+	static const int own[] = {SIGPIPE, SIGTTOU, SIGTTIN, SIGXFSZ};
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+		signal(own[i], SIG_IGN);
+		sigdelset(&all, own[i]);
+	}
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	r->sfd = signalfd(-1, &all, SFD_CLOEXEC);
 	char go;
 	if (r->sfd < 0 || recv(a->ctl, &go, 1, 0) != 1)
 		_exit(1);
-	r->vmm = spawn_vmm(a);
+	r->vmm = spawn_vmm(a, &r->vmm_pidfd);
 	if (r->vmm < 0) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "start stardust-vmm in a new PID namespace: %s", strerror(errno));
@@ -676,7 +739,7 @@ _Noreturn void sd_relay_run(const struct sd_relay_args *a)
 				snprintf(msg, sizeof msg, "the guest was not ready within %u s",
 					 a->boot_timeout_s);
 				ctl_reply(r, 'E', msg);
-				kill(r->vmm, SIGKILL);
+				kill_vmm(r);
 				r->ready = true; /* said already */
 				continue;
 			}

@@ -10,7 +10,8 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$repo/build}" && pwd)
-V="$build/volt-stardust --root /run/volt-stardust-fake"
+RUN_ROOT=/run/volt-stardust-fake
+V="$build/volt-stardust --root $RUN_ROOT"
 export VOLT_STARDUST_VMM=$repo/tests/stardust-shim/fake-vmm.sh
 export VOLT_STARDUST_INIT=$build/stardust-init STARDUST_INIT=$build/stardust-init
 
@@ -230,6 +231,44 @@ else
 fi
 ok $([[ "$vmm_args" == *"--mem 228 "* ]] && [ "$lim" = $(((100 + 128 + 64) << 20)) ] && echo 0 || echo 1) "memory limit: VM of 228 MiB, host cgroup $lim bytes (want $(((100 + 128 + 64) << 20)))"
 $V delete -f f15
+
+# Review findings, each a regression test.
+cfg '.process.args=["sh","-c","trap \"exit 33\" PIPE; while :; do sleep 0.1; done"]'
+exec 7</dev/null
+STARDUST_FAKE_ARGS=$tmp/vmm-args2 $V run -d -b "$tmp/b" f16 </dev/null >/dev/null 2>&1
+exec 7<&-
+fake_fd7=no seen=0
+for p in $(pgrep -f "fake-vmm $RUN_ROOT/f16/"); do
+	seen=$((seen + 1))
+	[ -e /proc/$p/fd/7 ] && fake_fd7=yes
+done
+ok $([ "$seen" -gt 0 ] && [ "$fake_fd7" = no ] && echo 0 || echo 1) "an fd the caller leaked into volt-stardust does not reach the monitor"
+first=$(timeout 20 $V exec f16 yes 2>/dev/null | head -n 1)
+rc=${PIPESTATUS[0]}
+ok $([ "$first" = y ] && [ "$($V state f16 | jq -r .status)" = running ] && echo 0 || echo 1) "exec | head: the exec ends (EPIPE reaches it) and the container's process gets no SIGPIPE"
+got=$(timeout 30 $V exec f16 head -c 360000 /dev/zero | (sleep 2; wc -c))
+ok $([ "$got" = 360000 ] && echo 0 || echo 1) "exec: a reader that pauses after the process exited still gets every byte ($got)"
+exec 7</dev/null
+timeout 20 $V exec -d --pid-file "$tmp/pid16" f16 sleep 20 </dev/null >/dev/null 2>&1
+exec 7<&-
+ok $([ -n "$(cat "$tmp/pid16")" ] && [ ! -e /proc/$(cat "$tmp/pid16")/fd/7 ] && [ ! -e /proc/$(cat "$tmp/pid16")/fd/5 ] && echo 0 || echo 1) "the exec stand-in keeps no fd of the caller's"
+rm -f "$tmp/con.sock" "$tmp/con.sock.ready" "$tmp/tty.out"
+python3 "$tmp/recv.py" "$tmp/con.sock" "$tmp/tty.out" exec &
+for _ in $(seq 50); do [ -e "$tmp/con.sock.ready" ] && break; sleep 0.1; done
+printf '{"terminal":true,"args":["sh","-c","read line; echo got $line; tty; sleep 3"],"cwd":"/"}' >"$tmp/proc-tty.json"
+timeout 30 $V exec -d --process "$tmp/proc-tty.json" --console-socket "$tmp/con.sock" f16 </dev/null >/dev/null 2>"$tmp/err"
+wait
+ok $(tr -d '\r' <"$tmp/tty.out" | grep -qx "got hello" && echo 0 || echo 1) "exec --process with terminal:true and --console-socket (what engines send) gets a pty"
+$V update --memory 64m f16
+rp=$($V state f16 | jq -r .pid)
+mcg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/$rp/cgroup)
+if [ -n "$mcg" ] && [ -d /sys/fs/cgroup/memory ]; then lim=$(cat /sys/fs/cgroup/memory$mcg/memory.limit_in_bytes); else lim=$(cat /sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/$rp/cgroup)/memory.max); fi
+ok $([ "$lim" -ge $(((256 + 64) << 20)) ] && echo 0 || echo 1) "update --memory 64m keeps the VM's host cgroup above its RAM ($lim)"
+$V delete -f f16
+mkdir -p "$tmp/volA" "$tmp/volB" && echo A >"$tmp/volA/w" && echo B >"$tmp/volB/w"
+jq --arg a "$tmp/volA" --arg b "$tmp/volB" '.process.args=["sh","-c","cat /a/w /b/w"] | .mounts += [{"destination":"/a","options":["rbind","ro"],"source":$a,"type":"bind"},{"destination":"/b","options":["rbind","ro","nosuid"],"source":$b,"type":"bind"}]' "$build/bundle/config.json" >"$tmp/b/config.json"
+timeout 60 $V run -b "$tmp/b" f17 </dev/null >"$tmp/out" 2>"$tmp/err"
+ok $([ "$(tr '\n' ' ' <"$tmp/out")" = "A B " ] && echo 0 || echo 1) "bind mounts with options before source each get their own copy ($(tr '\n' ' ' <"$tmp/out"))"
 
 echo "1..$n"
 echo "$pass passed, $fail failed"
