@@ -43,6 +43,7 @@ struct stream {
 	} o[2];			/* output for fd[1], fd[2] not yet written */
 	uint32_t ack_pending;	/* output written (or dropped) since the last OUT_ACK */
 	uint8_t close_pending;	/* bit 0 stdout, bit 1 stderr: OUT_CLOSE to send */
+	uint64_t pending_sigs;	/* bit n-1: signal n did not fit in out yet */
 	struct sd_decoder *dec; /* frames from the client */
 };
 
@@ -58,7 +59,6 @@ struct relay {
 	uint32_t exit_status;
 	uint32_t next_id;
 	struct sd_decoder dec;
-	uint64_t pending_sigs;	   /* bit n-1: signal n for stream 0 did not fit in out yet */
 	size_t out_start, out_end; /* unsent bytes are out[out_start, out_end) */
 	uint8_t out[OUT_CAP];
 	struct stream s[MAX_STREAMS];
@@ -396,24 +396,23 @@ static void flush_out(struct relay *r)
 			if (!r->vmm_gone)
 				say("volt-stardust: control channel: write: %s\n", strerror(errno));
 			r->out_start = r->out_end = 0;
-			r->pending_sigs = 0;
 			return;
 		}
 		r->out_start += (size_t)w;
 	}
 	if (r->out_start == r->out_end)
 		r->out_start = r->out_end = 0;
-	for (int sig = 1; sig <= 64 && r->pending_sigs; sig++) {
-		uint64_t bit = 1ULL << (sig - 1);
-		if ((r->pending_sigs & bit) && queue_u32(r, SD_MSG_SIGNAL, 0, (uint32_t)sig))
-			r->pending_sigs &= ~bit;
-	}
 	for (int i = 0; i < MAX_STREAMS; i++) {
 		struct stream *s = &r->s[i];
 		if (s->used && s->ack_pending && queue_u32(r, SD_MSG_OUT_ACK, s->id, s->ack_pending))
 			s->ack_pending = 0;
 		if (s->used && s->kill_pending && queue_u32(r, SD_MSG_SIGNAL, s->id, SIGKILL))
 			s->kill_pending = false;
+		for (int sig = 1; s->used && sig <= 64 && s->pending_sigs; sig++) {
+			uint64_t bit = 1ULL << (sig - 1);
+			if ((s->pending_sigs & bit) && queue_u32(r, SD_MSG_SIGNAL, s->id, (uint32_t)sig))
+				s->pending_sigs &= ~bit;
+		}
 		for (int w = 0; w < 2; w++)
 			if (s->used && (s->close_pending & (1 << w)) &&
 			    queue_u32(r, SD_MSG_OUT_CLOSE, s->id, (uint32_t)w + 1))
@@ -465,8 +464,10 @@ static void on_signal(struct relay *r, int sig)
 	}
 	/* Never dropped: one that does not fit waits in the mask (repeats of
 	 * a standard signal coalesce, as they would in a pending set). */
-	if (sig >= 1 && sig <= 64 && (r->pending_sigs || !queue_u32(r, SD_MSG_SIGNAL, 0, (uint32_t)sig)))
-		r->pending_sigs |= 1ULL << (sig - 1);
+	struct stream *s0 = find(r, 0);
+	if (s0 && sig >= 1 && sig <= 64 &&
+	    (s0->pending_sigs || !queue_u32(r, SD_MSG_SIGNAL, 0, (uint32_t)sig)))
+		s0->pending_sigs |= 1ULL << (sig - 1);
 }
 
 /* Stdin of a stream: read within its credit and while a frame fits. */
@@ -589,8 +590,14 @@ static void on_client(struct relay *r, struct stream *s)
 				return;
 			}
 			s->exec_sent = true;
-		} else if ((f.type == SD_MSG_SIGNAL || f.type == SD_MSG_RESIZE) && s->exec_sent && f.len == 4)
-			queue_frame(r, f.type, s->id, f.payload, f.len);
+		} else if (f.type == SD_MSG_SIGNAL && s->exec_sent && f.len == 4) {
+			uint32_t sig;
+			/* Never dropped: one that does not fit waits, as stream 0's do. */
+			if (sd_get_u32(&f, &sig, &err) == 0 && sig >= 1 && sig <= 64 &&
+			    (s->pending_sigs || !queue_frame(r, f.type, s->id, f.payload, f.len)))
+				s->pending_sigs |= 1ULL << (sig - 1);
+		} else if (f.type == SD_MSG_RESIZE && s->exec_sent && f.len == 4)
+			queue_frame(r, f.type, s->id, f.payload, f.len); /* the next one will do */
 	}
 	if (k < 0) {
 		to_client(s, SD_MSG_ERROR, err.msg, strlen(err.msg));
