@@ -168,3 +168,33 @@ int sd_vm_net_from_cmdline(const char *cmdline, struct sd_vm_net *n, struct volt
 	}
 	return 0;
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int sd_vm_net_parse_mac(const char *s, uint8_t mac[SD_VM_NET_MAC_LEN], struct volt_error *err)
+{
+	uint8_t m[SD_VM_NET_MAC_LEN];
+	for (int i = 0; i < SD_VM_NET_MAC_LEN; i++) {
+		const char *p = s + 3 * i;
+		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+		char sep = lo < 0 ? 0 : p[2];
+		if (hi < 0 || lo < 0 || sep != (i == SD_VM_NET_MAC_LEN - 1 ? '\0' : ':'))
+			return volt_err(err, -EINVAL, "MAC \"%s\" is not XX:XX:XX:XX:XX:XX", s);
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (m[0] & 1)
+		return volt_err(err, -EINVAL, "MAC %s is a multicast address", s);
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return volt_err(err, -EINVAL, "MAC %s is all zeros", s);
+	memcpy(mac, m, SD_VM_NET_MAC_LEN);
+	return 0;
+}

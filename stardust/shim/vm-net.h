@@ -33,6 +33,13 @@ struct sd_vm_net {
 /* "10.88.0.2/24": a dotted quad and a prefix 1..32. The address must be one
  * a host may have: not 0.0.0.0, loopback, multicast or reserved, and for
  * prefixes up to /30 neither the subnet's network nor broadcast address. */
+#define SD_VM_NET_MAC_LEN 6
+
+/* "xx:xx:xx:xx:xx:xx" (hex, either case) into mac; a multicast or all-zero
+ * address is refused. The shim checks the annotation with it and the
+ * monitor its --net-* option. */
+int sd_vm_net_parse_mac(const char *s, uint8_t mac[SD_VM_NET_MAC_LEN], struct volt_error *err);
+
 int sd_vm_net_parse_cidr(const char *s, struct in_addr *addr, uint8_t *prefix, struct volt_error *err);
 
 /* A dotted-quad gateway, inside addr/prefix, and neither addr itself nor the

@@ -45,34 +45,13 @@ static int check_tap(const char *s, struct volt_error *err)
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The monitor checks it too, but only once the VM is being started: here
  * create fails before anything is built. */
 static int check_mac(const char *s, struct volt_error *err)
 {
-	unsigned char m[6];
-	for (int i = 0; i < 6; i++) {
-		const char *p = s + 3 * i;
-		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
-		if (hi < 0 || lo < 0 || p[2] != (i == 5 ? '\0' : ':'))
-			return volt_err(err, -EINVAL, "annotations.%s: \"%s\" is not XX:XX:XX:XX:XX:XX",
-					SD_ANN_NET_MAC, s);
-		m[i] = (unsigned char)(hi << 4 | lo);
-	}
-	if (m[0] & 1)
-		return volt_err(err, -EINVAL, "annotations.%s: %s is a multicast address", SD_ANN_NET_MAC, s);
-	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
-		return volt_err(err, -EINVAL, "annotations.%s: %s is all zeros", SD_ANN_NET_MAC, s);
+	uint8_t m[SD_VM_NET_MAC_LEN];
+	if (sd_vm_net_parse_mac(s, m, err) < 0)
+		return volt_err_ctx(err, "annotations.%s", SD_ANN_NET_MAC);
 	return 0;
 }
 

@@ -121,7 +121,7 @@ static int net(struct sd_vm_config *cfg, const char *opt, const char *s, struct 
 		if (strncmp(comma, ",mac=", 5) != 0)
 			return volt_err(err, -EINVAL,
 					"%s: \"%s\": only \",mac=XX:XX:XX:XX:XX:XX\" may follow", opt, s);
-		if (sd_net_parse_mac(comma + 5, cfg->net_mac, err) < 0)
+		if (sd_vm_net_parse_mac(comma + 5, cfg->net_mac, err) < 0)
 			return volt_err_ctx(err, "%s", opt);
 		cfg->net_mac_set = true;
 	}

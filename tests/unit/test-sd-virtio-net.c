@@ -229,8 +229,8 @@ static void test_backend_checks(void)
 	close(sv[0]);
 
 	uint8_t mac[6];
-	check(sd_net_parse_mac("52:54:00:AB:cd:ef", mac, &f.err) == 0 && mac[0] == 0x52 && mac[3] == 0xab &&
-		  mac[5] == 0xef,
+	check(sd_vm_net_parse_mac("52:54:00:AB:cd:ef", mac, &f.err) == 0 && mac[0] == 0x52 &&
+		  mac[3] == 0xab && mac[5] == 0xef,
 	      "MAC parse", NULL);
 	const char *bad[] = {"",
 			     "52:54:00:ab:cd",
@@ -242,7 +242,7 @@ static void test_backend_checks(void)
 			     "00:00:00:00:00:00"};
 	bool all = true;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		all &= sd_net_parse_mac(bad[i], mac, &f.err) < 0;
+		all &= sd_vm_net_parse_mac(bad[i], mac, &f.err) < 0;
 	check(all, "MAC parse refuses short, long, wrong separators, bad hex, multicast, zero", NULL);
 	fk_mem_free(&f);
 }

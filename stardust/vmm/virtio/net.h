@@ -79,8 +79,8 @@ int sd_net_rx(struct sd_net *n, struct volt_error *err);
  * 02:5d followed by 32 bits of an FNV-1a hash of the seed. */
 void sd_net_default_mac(const char *seed, uint8_t mac[SD_NET_MAC_LEN]);
 
-/* "xx:xx:xx:xx:xx:xx" (hex, either case) into mac; a multicast address is
- * refused, since a NIC's own address must be unicast. */
-int sd_net_parse_mac(const char *s, uint8_t mac[SD_NET_MAC_LEN], struct volt_error *err);
+/* The MAC parser is sd_vm_net_parse_mac (stardust/shim/vm-net.h): one for
+ * the shim's annotation and the monitor's option. */
+#include "stardust/shim/vm-net.h"
 
 #endif
