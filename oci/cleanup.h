@@ -22,6 +22,12 @@ static inline void volt_closep(int *fd)
 		errno = saved;
 	}
 }
+/* Close *fd if open and mark it closed: for fds held in structs. */
+static inline void volt_close_reset(int *fd)
+{
+	volt_closep(fd);
+	*fd = -1;
+}
 static inline void volt_fclosep(FILE **f)
 {
 	if (*f)

@@ -99,16 +99,9 @@ static struct stream *find(struct run *r, uint32_t id)
 	return NULL;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 static void stream_free(struct stream *s)
 {
-	close_fd(&s->in_w), close_fd(&s->out_r), close_fd(&s->err_r);
+	volt_close_reset(&s->in_w), volt_close_reset(&s->out_r), volt_close_reset(&s->err_r);
 	free(s->in_buf);
 	memset(s, 0, sizeof *s);
 	s->in_w = s->out_r = s->err_r = -1;
@@ -139,7 +132,7 @@ static int take_pty(struct stream *s, int console, struct volt_error *err)
 	int master = -1;
 	if (volt_console_recv(console, &master, err) < 0)
 		return volt_err_ctx(err, "the container's pty");
-	close_fd(&s->in_w), close_fd(&s->out_r), close_fd(&s->err_r);
+	volt_close_reset(&s->in_w), volt_close_reset(&s->out_r), volt_close_reset(&s->err_r);
 	s->in_w = master;
 	s->out_r = fcntl(master, F_DUPFD_CLOEXEC, 3);
 	s->tty = true;
@@ -283,7 +276,7 @@ static void flush_stdin(struct stream *s)
 			 * acknowledged so the host is not left without credit. */
 			s->in_ack += (uint32_t)s->in_len;
 			s->in_len = 0;
-			close_fd(&s->in_w);
+			volt_close_reset(&s->in_w);
 			break;
 		}
 		memmove(s->in_buf, s->in_buf + w, s->in_len - (size_t)w);
@@ -291,7 +284,7 @@ static void flush_stdin(struct stream *s)
 		s->in_ack += (uint32_t)w;
 	}
 	if (!s->in_len && s->in_eof)
-		close_fd(&s->in_w);
+		volt_close_reset(&s->in_w);
 }
 
 static void on_stdin(struct stream *s, const struct sd_frame *f)
@@ -370,7 +363,7 @@ static int pump_control(struct run *r)
 			/* The host's reader is gone: the process meets EPIPE (or
 			 * SIGPIPE) on its next write, as it would natively. */
 			if (sd_get_u32(&f, &v, &err) == 0 && !s->tty && (v == 1 || v == 2)) {
-				close_fd(v == 1 ? &s->out_r : &s->err_r);
+				volt_close_reset(v == 1 ? &s->out_r : &s->err_r);
 			}
 			break;
 		default:
@@ -390,7 +383,7 @@ static void forward(struct run *r, struct stream *s, int *fd, uint8_t type)
 		return;
 	s->last_news = now_ms();
 	if (n <= 0) {
-		close_fd(fd);
+		volt_close_reset(fd);
 		return;
 	}
 	s->out_unacked += (size_t)n;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "oci/cleanup.h"
 #include "stardust/shim/proto.h"
 
 /* Frames for the guest wait here, not in a blocking write: a guest that
@@ -197,19 +198,12 @@ static struct stream *find(struct relay *r, uint32_t id)
 	return NULL;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 static void stream_free(struct stream *s)
 {
 	if (s->id != 0)
 		for (int i = 0; i < 3; i++)
-			close_fd(&s->fd[i]);
-	close_fd(&s->conn);
+			volt_close_reset(&s->fd[i]);
+	volt_close_reset(&s->conn);
 	free(s->o[0].b);
 	free(s->o[1].b);
 	free(s->dec);
@@ -243,7 +237,7 @@ static void to_client(struct stream *s, uint8_t type, const void *p, size_t n)
 	/* A few bytes on a fresh socket: the buffer takes them. A client that
 	 * cannot take them is gone: its process must not run on unseen. */
 	if (send(s->conn, buf, (size_t)k, MSG_NOSIGNAL | MSG_DONTWAIT) != k) {
-		close_fd(&s->conn);
+		volt_close_reset(&s->conn);
 		s->kill_pending = s->exec_sent && !s->ended;
 	}
 }
@@ -436,7 +430,7 @@ static void write_output(struct stream *s, int which)
 		s->o[which].len = 0;
 		s->close_pending |= (uint8_t)(1 << which);
 		if (s->id != 0)
-			close_fd(fd);
+			volt_close_reset(fd);
 		else
 			*fd = -1;
 		return;
@@ -482,7 +476,7 @@ static void on_input(struct relay *r, struct stream *s)
 		queue_frame(r, SD_MSG_STDIN_EOF, s->id, NULL, 0);
 		s->in_eof_sent = true;
 		if (s->id != 0)
-			close_fd(&s->fd[0]);
+			volt_close_reset(&s->fd[0]);
 		return;
 	}
 	queue_frame(r, SD_MSG_STDIN, s->id, buf, (size_t)n);
@@ -571,7 +565,7 @@ static void on_client(struct relay *r, struct stream *s)
 {
 	if (sd_decoder_fill(s->dec, s->conn) < 0) {
 		/* Gone: its process must not run on unseen. */
-		close_fd(&s->conn);
+		volt_close_reset(&s->conn);
 		if (s->exec_sent)
 			s->kill_pending = true;
 		else
@@ -601,7 +595,7 @@ static void on_client(struct relay *r, struct stream *s)
 	}
 	if (k < 0) {
 		to_client(s, SD_MSG_ERROR, err.msg, strlen(err.msg));
-		close_fd(&s->conn);
+		volt_close_reset(&s->conn);
 		if (s->exec_sent)
 			s->kill_pending = true;
 		else
