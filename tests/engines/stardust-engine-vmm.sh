@@ -16,9 +16,6 @@
 #   cgroup v1 device allow-list that volt-stardust applied to the relay and so
 #   to the monitor. The real monitor needs /dev/kvm (char 10:232) there just
 #   the same; without the variable the tests see what it would.
-# - With STARDUST_FAKE_ISOLATE=1, only the guest's files: stardust-guest-root.sh
-#   instead of fake-vmm.sh runs stardust-init in a root made of the initramfs
-#   and the bundle image, where host paths in the config do not resolve.
 #
 # Arguments: stardust-vmm's, passed through. STARDUST_INIT as for fake-vmm.sh.
 # STARDUST_VMM_LOG=FILE: this monitor's stderr (and stardust-init's) goes
@@ -31,7 +28,6 @@ if [ -n "${STARDUST_VMM_LOG:-}" ]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 fake=${STARDUST_FAKE_VMM_REAL:-$here/../stardust-shim/fake-vmm.sh}
-[ "${STARDUST_FAKE_ISOLATE:-0}" = 1 ] && fake=$here/stardust-guest-root.sh
 
 if [ "${STARDUST_FAKE_ALLOW_DEVICES:-0}" = 1 ]; then
 	dev_cg=$(awk -F: '$2 ~ /(^|,)devices(,|$)/ { print $3 }' /proc/self/cgroup)

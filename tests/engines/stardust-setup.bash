@@ -76,15 +76,15 @@ stardust_check() {
 #                                     in spite of the container's device cgroup
 #   $ENGINE_TMP/strict/volt-stardust  it may not, as the real monitor may not
 #                                     open /dev/kvm (STARDUST_STRICT_RUNTIME)
-#   $ENGINE_TMP/guest/volt-stardust   loop devices allowed, and stardust-init
-#                                     sees only the guest's files, not the
-#                                     host's (STARDUST_GUEST_RUNTIME)
+#   $ENGINE_TMP/guest/volt-stardust   the same as bin/ now that fake-vmm.sh
+#                                     always shows stardust-init only the
+#                                     guest's files (STARDUST_GUEST_RUNTIME)
 stardust_runtime_setup() {
-	local kind dir allow isolate
+	local kind dir allow
 	STARDUST_VMM_LOG="$ENGINE_TMP/vmm.log"
 	export STARDUST_VMM_LOG
-	for kind in bin:1:0 strict:0:0 guest:1:1; do
-		IFS=: read -r dir allow isolate <<<"$kind"
+	for kind in bin:1 strict:0 guest:1; do
+		IFS=: read -r dir allow <<<"$kind"
 		mkdir -p "$ENGINE_TMP/$dir"
 		cat >"$ENGINE_TMP/$dir/volt-stardust" <<-WRAP
 			#!/bin/sh
@@ -92,10 +92,9 @@ stardust_runtime_setup() {
 			STARDUST_INIT='$VOLT_STARDUST_INIT'
 			VOLT_STARDUST_INIT='$VOLT_STARDUST_INIT'
 			STARDUST_FAKE_ALLOW_DEVICES=$allow
-			STARDUST_FAKE_ISOLATE=$isolate
 			STARDUST_VMM_LOG='$STARDUST_VMM_LOG'
 			export VOLT_STARDUST_VMM STARDUST_INIT VOLT_STARDUST_INIT
-			export STARDUST_FAKE_ALLOW_DEVICES STARDUST_FAKE_ISOLATE STARDUST_VMM_LOG
+			export STARDUST_FAKE_ALLOW_DEVICES STARDUST_VMM_LOG
 			exec '$VOLT_STARDUST' "\$@"
 		WRAP
 		chmod 0755 "$ENGINE_TMP/$dir/volt-stardust"

@@ -238,7 +238,7 @@ exec 7</dev/null
 STARDUST_FAKE_ARGS=$tmp/vmm-args2 $V run -d -b "$tmp/b" f16 </dev/null >/dev/null 2>&1
 exec 7<&-
 fake_fd7=no seen=0
-for p in $(pgrep -f "fake-vmm $RUN_ROOT/f16/"); do
+for p in $(pgrep -P "$($V state f16 | jq -r .pid)"); do
 	seen=$((seen + 1))
 	[ -e /proc/$p/fd/7 ] && fake_fd7=yes
 done
