@@ -92,7 +92,7 @@ static void ctl_reply(struct relay *r, char code, const char *msg)
 	}
 }
 
-static _Noreturn void exec_vmm(const struct sd_relay_args *a)
+static _Noreturn void exec_vmm(const struct sd_relay_args *a, pid_t relay)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigset_t none;
@@ -108,8 +108,22 @@ static _Noreturn void exec_vmm(const struct sd_relay_args *a)
 	 * directory fd would lead out of its jail's empty root. */
 	if (syscall(SYS_close_range, SD_VMM_CONSOLE_OUT_FD + 1, ~0U, 0) < 0)
 		_exit(126);
-	execv(a->vmm_argv[0], a->vmm_argv);
-	say("volt-stardust: exec %s failed\n", a->vmm_argv[0]);
+	/* A uid of its own for each monitor (the relay's pid is unique while
+	 * the VM lives): a guest that took over one monitor cannot signal or
+	 * ptrace another, nor any process of a shared user such as nobody. */
+	size_t n = 0;
+	char *argv[48], user[32];
+	while (a->vmm_argv[n] && n < sizeof argv / sizeof *argv - 3) {
+		argv[n] = a->vmm_argv[n];
+		n++;
+	}
+	unsigned id = SD_VMM_ID_BASE + (unsigned)relay; /* getppid() is 0 in the new PID namespace */
+	snprintf(user, sizeof user, "%u:%u", id, id);
+	argv[n] = "--user";
+	argv[n + 1] = user;
+	argv[n + 2] = NULL;
+	execv(argv[0], argv);
+	say("volt-stardust: exec %s failed\n", argv[0]);
 	_exit(127);
 }
 
@@ -122,9 +136,10 @@ static pid_t spawn_vmm(const struct sd_relay_args *a, int *pidfd)
 	    .pidfd = (unsigned long long)(uintptr_t)pidfd,
 	    .exit_signal = SIGCHLD,
 	};
+	pid_t relay = getpid();
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
 	if (pid == 0)
-		exec_vmm(a);
+		exec_vmm(a, relay);
 	return pid;
 }
 

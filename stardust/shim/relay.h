@@ -58,6 +58,10 @@ struct sd_relay_args {
 /* Never returns. */
 _Noreturn void sd_relay_run(const struct sd_relay_args *a);
 
+/* The monitor runs as uid and gid SD_VMM_ID_BASE + the relay's pid (above
+ * any pid_max, below the ids user namespaces hand out in practice). */
+#define SD_VMM_ID_BASE 0x40000000u
+
 #define SD_VMM_CONSOLE_IN_FD  3
 #define SD_VMM_CONSOLE_OUT_FD 4
 

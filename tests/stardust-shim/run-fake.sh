@@ -229,6 +229,8 @@ if [ -n "$mcg" ] && [ -d /sys/fs/cgroup/memory ]; then
 else
 	lim=$(cat /sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/$rp/cgroup)/memory.max)
 fi
+uid=$((0x40000000 + rp))
+ok $([[ "$vmm_args" == *"--user $uid:$uid "* ]] && echo 0 || echo 1) "the monitor gets a uid of its own (0x40000000 + the relay's pid)"
 ok $([[ "$vmm_args" == *"--mem 228 "* ]] && [ "$lim" = $(((100 + 128 + 64) << 20)) ] && echo 0 || echo 1) "memory limit: VM of 228 MiB, host cgroup $lim bytes (want $(((100 + 128 + 64) << 20)))"
 $V delete -f f15
 
