@@ -68,6 +68,15 @@ static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_
 	    errno != ENOSYS)
 		return volt_err(err, errno, "join a new session keyring");
 
+	/* Through the host's /proc, before any mount of the bundle's can stand
+	 * in for it. */
+	if (c->process.has_oom_score_adj) {
+		char buf[16];
+		int n = snprintf(buf, sizeof buf, "%d", c->process.oom_score_adj);
+		_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 || write(fd, buf, (size_t)n) != n)
+			return volt_err(err, errno, "process.oomScoreAdj %d", c->process.oom_score_adj);
+	}
 	struct volt_rootfs_opts ro = {
 	    .rootfs = a->rootfs,
 	    .bundle = a->bundle,
@@ -95,13 +104,6 @@ static int init_prepare(struct volt_init_args *a, char **exec_path, struct volt_
 	}
 	if (volt_rootfs_finalize(c, &ro, err) < 0)
 		return -1;
-	if (c->process.has_oom_score_adj) {
-		char buf[16];
-		int n = snprintf(buf, sizeof buf, "%d", c->process.oom_score_adj);
-		_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, buf, (size_t)n) != n)
-			return volt_err(err, errno, "process.oomScoreAdj %d", c->process.oom_score_adj);
-	}
 	if (volt_process_find_exec(&c->process, exec_path, err) < 0)
 		return -1;
 	return volt_security_prepare(c, sec, err);

@@ -163,6 +163,17 @@ teardown() {
 	[ "$(cat "/proc/$(init_pid "$ID")/oom_score_adj")" = 500 ]
 }
 
+@test "oomScoreAdj goes to the kernel even when the bundle mounts a decoy over /proc" {
+	mkdir -p "$TEST_TMP/decoy/self"
+	echo 0 >"$TEST_TMP/decoy/self/oom_score_adj"
+	cfg '.process.oomScoreAdj = 321'
+	cfg ".mounts |= map(select(.destination != \"/proc\")) | .mounts += [{\"destination\": \"/proc\", \"type\": \"bind\", \"source\": \"$TEST_TMP/decoy\", \"options\": [\"rbind\"]}]"
+	cfg_args /bin/volt-probe sleep 10
+	start_detached
+	[ "$(cat "/proc/$(init_pid "$ID")/oom_score_adj")" = 321 ]
+	[ "$(cat "$TEST_TMP/decoy/self/oom_score_adj")" = 0 ]
+}
+
 @test "capabilities: only CAP_KILL in every set (seen from outside)" {
 	cfg '.process.capabilities = {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}'
 	cfg_args /bin/volt-probe sleep 10
