@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/inspect.h"
+#include "runtime/seccomp.h"
 
 const char *volt_severity_name(enum volt_severity s)
 {
@@ -85,6 +86,10 @@ static void audit_seccomp(const struct volt_inspect *in, struct volt_findings *f
 	if (s && s->present && s->default_action && strcmp(s->default_action, "SCMP_ACT_LOG") == 0)
 		add(f, VOLT_SEV_MEDIUM, "seccomp_audit",
 		    "seccomp is in audit mode (SCMP_ACT_LOG): nothing is denied");
+	else if (in->config && volt_seccomp_audit_requested(&in->config->annotations))
+		add(f, VOLT_SEV_MEDIUM, "seccomp_audit",
+		    "seccomp is in audit mode (" VOLT_ANN_SECCOMP_AUDIT
+		    "=true): its denials are only logged");
 }
 
 static void audit_caps(const struct volt_inspect *in, bool userns, struct volt_findings *f)

@@ -152,6 +152,22 @@ static void audit(void)
 	check(hf.n == 0, "hardened: no findings");
 	check(volt_audit_score(&hf) > volt_audit_score(&wf), "hardened scores higher than weak");
 
+	/* Audit mode by annotation: the filter logs instead of denying. */
+	static const char cfg_audit[] =
+	    "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\", \"readonly\": true}, "
+	    "\"annotations\": {\"org.volt.seccomp.audit\": \"true\"}, "
+	    "\"process\": {\"cwd\": \"/\", \"args\": [\"x\"], \"landlock\": {\"rules\": "
+	    "{\"pathBeneath\": [{\"allowedAccess\": [\"read_file\"], \"paths\": [\"/\"]}]}}}}";
+	struct volt_inspect aud = hard;
+	aud.config = NULL;
+	if (oci_config_parse(cfg_audit, strlen(cfg_audit), &aud.config, &err) < 0)
+		fprintf(stderr, "# %s\n", err.msg);
+	struct volt_findings af;
+	volt_audit(&aud, &af);
+	check(af.n == 1 && has(&af, "seccomp_audit", VOLT_SEV_MEDIUM),
+	      "audit mode by annotation: a medium finding, the filter does not count as denying");
+	oci_config_free(aud.config);
+
 	/* Only the guard filter and no config seccomp: medium, not high. */
 	hard.proc.seccomp_filters = 1;
 	volt_audit(&hard, &hf);
