@@ -276,6 +276,8 @@ int volt_native_exec(const struct volt_ctx *ctx, struct volt_container *c, const
 	_cleanup_(volt_seccomp_host_release) struct volt_seccomp_host sh = {.agent_fd = -1};
 	if (volt_seccomp_host_prepare(ctx->root, c->dirfd, cfg, &sh, err) < 0)
 		return -1;
+	if (sh.warning[0])
+		volt_warn(&ctx->log, "%s", sh.warning); /* as create did: the exec gets the same filter */
 	struct exec_child x = {.cfg = cfg,
 			       .state = &c->state,
 			       .console_fd = -1,

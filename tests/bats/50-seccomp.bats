@@ -82,6 +82,16 @@ PERMISSIVE='{"defaultAction": "SCMP_ACT_ALLOW"}'
 	[ "${lines[-1]}" = EPERM ]
 }
 
+@test "exec warns about org.volt.seccomp.allow as create does, and its process gets the same filter" {
+	add_caps CAP_SYS_ADMIN
+	cfg '.annotations["org.volt.seccomp.allow"] = "mount"'
+	cfg_args /bin/volt-probe sleep 10
+	start_detached
+	run "$VOLT_RUN" --root "$ROOT" exec "$ID" /bin/volt-probe syscall mount
+	[[ "$output" == *"re-allows mount"* ]]
+	[ "${lines[-1]}" = ENODEV ]
+}
+
 @test "org.volt.seccomp.allow with a name outside the guard is refused naming the annotation" {
 	cfg '.annotations["org.volt.seccomp.allow"] = "mount,chroot"'
 	run probe syscall mount
