@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +33,28 @@ static int open_slot_dir(const char *state_root, bool create)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
+/* A slot whose container has no state dir is stale: a runtime was killed
+ * between taking it and removing the state (create makes the state dir
+ * before it takes a slot, delete removes the dir before it gives the slot
+ * back, so a live slot's container always has one). An empty slot file is
+ * a create in progress. True when the slot was removed. */
+static bool reclaim_stale(const char *state_root, int dfd, const char *name)
+{
+	char id[1100];
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd < 0 ? -1 : read(fd, id, sizeof id - 1);
+	if (n <= 0)
+		return false;
+	id[n] = '\0';
+	if (strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
+		return false;
+	_cleanup_close_ int rootfd = open(state_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	if (rootfd < 0 || fstatat(rootfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	return unlinkat(dfd, name, 0) == 0;
+}
+
 /* Take the lowest free slot for id; *base gets its first host id. */
 static int take_slot(const char *state_root, const char *id, uint32_t *base, struct volt_error *err)
 {
@@ -44,6 +67,8 @@ static int take_slot(const char *state_root, const char *id, uint32_t *base, str
 		snprintf(name, sizeof name, "%u", k);
 		_cleanup_close_ int fd =
 		    openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno == EEXIST && reclaim_stale(state_root, dfd, name))
+			fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0) {
 			if (errno == EEXIST)
 				continue;

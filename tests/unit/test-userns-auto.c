@@ -63,8 +63,19 @@ static void shape(const char *root)
 	volt_userns_auto_release(root, "shape");
 }
 
+/* A container with state, as create makes it before it takes a slot. */
+static void live(const char *root, const char *id)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", root, id);
+	mkdir(path, 0700);
+}
+
 static void allocator(const char *root)
 {
+	const char *ids[] = {"a", "b", "c", "d", "e"};
+	for (size_t i = 0; i < 5; i++)
+		live(root, ids[i]);
 	check(apply(root, "a") == 65536, "first container gets 65536");
 	check(apply(root, "b") == 131072, "second container gets 131072");
 	check(apply(root, "c") == 196608, "third container gets 196608");
@@ -77,6 +88,25 @@ static void allocator(const char *root)
 	volt_userns_auto_release(root, "nobody");
 	check(apply(root, "e") == 65536, "after releasing all, the first range is free again");
 	volt_userns_auto_release(root, "e");
+
+	/* A runtime killed mid-create left slot 0 to "ghost", whose state is
+	 * gone; slot 1 belongs to a live container; slot 2 is being taken. */
+	char path[4200];
+	snprintf(path, sizeof path, "%s/.userns/0", root);
+	FILE *f = fopen(path, "w");
+	if (f)
+		fputs("ghost", f), fclose(f);
+	check(apply(root, "b") == 65536 && apply(root, "a") == 131072,
+	      "a slot whose container has no state is reclaimed, a live one is not");
+	snprintf(path, sizeof path, "%s/.userns/2", root);
+	f = fopen(path, "w");
+	if (f)
+		fclose(f);
+	check(apply(root, "c") == 262144, "an empty slot (a create in progress) is left alone");
+	const char *all[] = {"a", "b", "c"};
+	for (size_t i = 0; i < 3; i++)
+		volt_userns_auto_release(root, all[i]);
+	unlink(path);
 }
 
 static void no_annotation(const char *root)
