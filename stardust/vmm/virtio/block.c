@@ -42,15 +42,7 @@ static int rw_full(int fd, struct iovec *iov, int n, uint64_t off, bool write)
 		if (r <= 0)
 			return -1;
 		off += (uint64_t)r;
-		while (n > 0 && (size_t)r >= iov->iov_len) {
-			r -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
-		}
+		sd_iov_advance(&iov, &n, (size_t)r);
 	}
 	return 0;
 }

@@ -37,15 +37,7 @@ static int write_full(int fd, struct iovec *iov, int n)
 		}
 		if (r < 0)
 			return -1;
-		while (n > 0 && (size_t)r >= iov->iov_len) {
-			r -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
-		}
+		sd_iov_advance(&iov, &n, (size_t)r);
 	}
 	return 0;
 }

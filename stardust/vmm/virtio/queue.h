@@ -101,6 +101,21 @@ bool sd_vq_should_signal(struct sd_vq *q);
 int sd_vq_chain_iov(const struct sd_vq_chain *c, bool writable, uint64_t skip, uint64_t len,
 		    struct iovec *iov, int max);
 
+/* After a partial readv/writev of done bytes: drop the iovecs it finished
+ * and trim the one it stopped in. */
+static inline void sd_iov_advance(struct iovec **iov, int *n, size_t done)
+{
+	while (*n > 0 && done >= (*iov)->iov_len) {
+		done -= (*iov)->iov_len;
+		(*iov)++;
+		(*n)--;
+	}
+	if (*n > 0) {
+		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + done;
+		(*iov)->iov_len -= done;
+	}
+}
+
 /* Copy out / in through the chain's buffers; return bytes copied. */
 size_t sd_vq_chain_read(const struct sd_vq_chain *c, uint64_t skip, void *dst, size_t len);
 size_t sd_vq_chain_write(const struct sd_vq_chain *c, uint64_t skip, const void *src, size_t len);
