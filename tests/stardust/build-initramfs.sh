@@ -281,8 +281,11 @@ printf '%s\n' "$bundle_absent" >"$out/bundle-absent"
 with_net=$with_bundle net_absent=$bundle_absent
 for bb in "$busybox" "$bundle_src/rootfs/bin/busybox"; do
 	[ "$with_net" = 1 ] || break
+	# The whole list first: grep -q would quit early, and with pipefail
+	# busybox's SIGPIPE would read as a missing applet.
+	applets=$("$bb" --list 2>/dev/null || true)
 	for a in nc ip; do
-		if ! "$bb" --list 2>/dev/null | grep -qx "$a"; then
+		if ! grep -qx "$a" <<<"$applets"; then
 			with_net=0 net_absent="$bb has no $a applet"
 		fi
 	done
