@@ -74,12 +74,16 @@ int cli_parse_id(struct volt_ctx *ctx, const struct volt_command *cmd, int argc,
 	return 0;
 }
 
-static void usage(FILE *f)
+/* volt-stardust is this main with --backend stardust in front. */
+static void usage(FILE *f, const char *backend)
 {
-	fprintf(f, "Usage: volt-run [global options] COMMAND [options] [ARGS]\n\n"
-		   "Volt's OCI runtime: runs containers from OCI bundles with namespaces, cgroups,\n"
-		   "seccomp, capabilities and Landlock.\n\n"
-		   "Commands:\n");
+	bool vm = backend && strcmp(backend, "stardust") == 0;
+	fprintf(f, "Usage: %s [global options] COMMAND [options] [ARGS]\n\n%s\n\nCommands:\n",
+		vm ? "volt-stardust" : "volt-run",
+		vm ? "Volt's microVM runtime: runs each OCI bundle in its own KVM microVM (Stardust), where\n"
+		     "stardust-init applies config.json with the same code as volt-run (docs/stardust.md)."
+		   : "Volt's OCI runtime: runs containers from OCI bundles with namespaces, cgroups,\n"
+		     "seccomp, capabilities and Landlock.");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f,
@@ -157,10 +161,10 @@ int main(int argc, char **argv)
 			version();
 			return 0;
 		case 'h':
-			usage(stdout);
+			usage(stdout, ctx.backend);
 			return 0;
 		default:
-			usage(stderr);
+			usage(stderr, ctx.backend);
 			return 1;
 		}
 	}
@@ -178,7 +182,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		usage(stderr, ctx.backend);
 		return 1;
 	}
 	const char *name = argv[optind];
@@ -197,7 +201,7 @@ int main(int argc, char **argv)
 		return cmd->run(&ctx, sub_argc, sub_argv);
 	}
 	if (strcmp(name, "help") == 0) {
-		usage(stdout);
+		usage(stdout, ctx.backend);
 		return 0;
 	}
 	fprintf(stderr, "volt-run: unknown command \"%s\" (see 'volt-run --help')\n", name);

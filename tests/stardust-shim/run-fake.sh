@@ -272,6 +272,9 @@ jq --arg a "$tmp/volA" --arg b "$tmp/volB" '.process.args=["sh","-c","cat /a/w /
 timeout 60 $V run -b "$tmp/b" f17 </dev/null >"$tmp/out" 2>"$tmp/err"
 ok $([ "$(tr '\n' ' ' <"$tmp/out")" = "A B " ] && echo 0 || echo 1) "bind mounts with options before source each get their own copy ($(tr '\n' ' ' <"$tmp/out"))"
 
+help=$($V --help)
+ok $([[ "$help" == "Usage: volt-stardust "* ]] && [[ "$help" == *microVM* ]] && echo 0 || echo 1) "volt-stardust --help names itself and says what it runs"
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
