@@ -40,7 +40,8 @@ int cli_usage_error(const struct volt_ctx *ctx, const struct volt_command *cmd, 
 
 int cli_help(const struct volt_command *cmd)
 {
-	printf("Usage: volt-run [global options] %s\n\n%s\n", cmd->usage, cmd->summary);
+	/* The name it was run as: volt-stardust shares these commands. */
+	printf("Usage: %s [global options] %s\n\n%s\n", program_invocation_short_name, cmd->usage, cmd->summary);
 	return 0;
 }
 
