@@ -557,10 +557,15 @@ static void on_conn(struct relay *r)
 	}
 	struct stream *s = kind == 1 ? stream_new(r, ++r->next_id) : NULL;
 	if (!s) {
+		struct stream busy = {.conn = c};
+		if (kind == 1) {
+			static const char msg[] = "exec: too many processes at once in this microVM";
+			to_client(&busy, SD_MSG_ERROR, msg, sizeof msg - 1); /* closes conn if it fails */
+		}
 		for (int i = 0; i < 3; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
-		close(c);
+		volt_close_reset(&busy.conn);
 		return;
 	}
 	for (int i = 0; i < 3; i++)

@@ -275,6 +275,19 @@ ok $([ "$(tr '\n' ' ' <"$tmp/out")" = "A B " ] && echo 0 || echo 1) "bind mounts
 help=$($V --help)
 ok $([[ "$help" == "Usage: volt-stardust "* ]] && [[ "$help" == *microVM* ]] && echo 0 || echo 1) "volt-stardust --help names itself and says what it runs"
 
+# 63 execs at once beside the container's process; a 64th is refused with a
+# message, not a hang-up.
+cfg '.process.args=["sleep","60"]'
+$V run -d -b "$tmp/b" f18 </dev/null >/dev/null 2>&1
+started=0
+for i in $(seq 63); do
+	timeout 20 $V exec -d f18 sleep 30 </dev/null >/dev/null 2>&1 && started=$((started + 1))
+done
+timeout 20 $V exec f18 true </dev/null >/dev/null 2>"$tmp/err"
+rc=$?
+ok $([ "$started" = 63 ] && [ $rc != 0 ] && grep -q "too many processes at once" "$tmp/err" && echo 0 || echo 1) "63 execs at once; a 64th is refused with a clear error ($started started, rc $rc)"
+$V delete -f f18
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
