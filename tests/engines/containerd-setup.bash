@@ -88,3 +88,18 @@ ctr_quiet() {
 crun_() {
 	c run --runc-binary "$ENGINE_RUNTIME" --runc-root "$CTRD_DIR/runc" "$@"
 }
+
+# teardown of a containerd test: on failure the trace and containerd's and
+# the shim's last words, then $CT's task and container gone in any case.
+containerd_test_teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		engine_dump_trace
+		echo "# ---- containerd log (last lines)"
+		grep -E 'level=(error|warning)' "$CTRD_LOG" | tail -n 10
+		local lj="$CTRD_DIR/state/io.containerd.runtime.v2.task/$CTRD_NS/$CT/log.json"
+		[ -s "$lj" ] && { echo "# ---- $lj"; tail -n 5 "$lj"; }
+	fi
+	c tasks kill -a -s KILL "$CT" >/dev/null 2>&1 || true
+	c tasks delete -f "$CT" >/dev/null 2>&1 || true
+	c containers delete "$CT" >/dev/null 2>&1 || true
+}

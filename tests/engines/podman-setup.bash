@@ -118,3 +118,12 @@ podman_teardown() {
 pm() {
 	tmo nsenter --net="$PODMAN_NETNS" podman "$@"
 }
+
+# start_ct [PODMAN_RUN_OPTIONS...] IMAGE CMD...: run $CT detached.
+start_ct() {
+	run pm run -d --name "$CT" "$@"
+	[ "$status" -eq 0 ] || {
+		echo "podman run -d failed ($status): $output"
+		return 1
+	}
+}

@@ -33,15 +33,6 @@ teardown() {
 	pm rm -f -t 0 "$CT" >/dev/null 2>&1 || true
 }
 
-# start_ct [PODMAN_RUN_OPTIONS...] IMAGE CMD...: run $CT detached.
-start_ct() {
-	run pm run -d --name "$CT" "$@"
-	[ "$status" -eq 0 ] || {
-		echo "podman run -d failed ($status): $output"
-		return 1
-	}
-}
-
 # start_idle [PODMAN_RUN_OPTIONS...]: an idle container named $CT.
 start_idle() {
 	start_ct "$@" "$IMAGE" sh -c 'while :; do sleep 0.1; done'

@@ -38,17 +38,8 @@ setup() {
 
 teardown() {
 	[ -z "${STARDUST_SKIP:-}" ] || return 0
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		engine_dump_trace
-		stardust_dump_vmm_log
-		echo "# ---- containerd log (last lines)"
-		grep -E 'level=(error|warning)' "$CTRD_LOG" | tail -n 10
-		local lj="$CTRD_DIR/state/io.containerd.runtime.v2.task/$CTRD_NS/$CT/log.json"
-		[ -s "$lj" ] && { echo "# ---- $lj"; tail -n 5 "$lj"; }
-	fi
-	c tasks kill -a -s KILL "$CT" >/dev/null 2>&1 || true
-	c tasks delete -f "$CT" >/dev/null 2>&1 || true
-	c containers delete "$CT" >/dev/null 2>&1 || true
+	[ -n "${BATS_TEST_COMPLETED:-}" ] || stardust_dump_vmm_log
+	containerd_test_teardown
 }
 
 # start_ct CMD...: run $CT detached, its stdout and stderr to $OUT.
