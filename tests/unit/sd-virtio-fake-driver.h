@@ -130,6 +130,19 @@ static FK_UNUSED void fk_desc_at(struct fake *f, uint64_t table, uint16_t i, uin
 	memcpy(d + 14, &next, 2);
 }
 
+/* len bytes at gpa as a chain of `pieces` descriptors head, head+1, ...
+ * (the last one takes the remainder), readable by the device. */
+static FK_UNUSED void fk_chain(struct fake *f, int qi, uint16_t head, uint64_t gpa, uint32_t len, int pieces)
+{
+	uint32_t per = len / (uint32_t)pieces, off = 0;
+	for (int i = 0; i < pieces; i++) {
+		uint32_t n = i == pieces - 1 ? len - off : per;
+		uint16_t d = (uint16_t)(head + i);
+		fk_desc(f, qi, d, gpa + off, n, i < pieces - 1 ? SD_VIRTQ_DESC_F_NEXT : 0, (uint16_t)(d + 1));
+		off += n;
+	}
+}
+
 static FK_UNUSED void fk_publish(struct fake *f, int qi, uint16_t head)
 {
 	struct fk_queue *q = &f->q[qi];

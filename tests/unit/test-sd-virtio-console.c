@@ -61,14 +61,7 @@ static bool guest_send(struct rig *r, const void *src, size_t len, int pieces, u
 {
 	struct fake *f = &r->f;
 	memcpy(gp(f, TXBUF), src, len);
-	size_t per = len / (size_t)pieces, off = 0;
-	for (int i = 0; i < pieces; i++) {
-		size_t n = i == pieces - 1 ? len - off : per;
-		uint16_t d = (uint16_t)(head + i);
-		fk_desc(f, TXQ, d, TXBUF + off, (uint32_t)n, i < pieces - 1 ? SD_VIRTQ_DESC_F_NEXT : 0,
-			(uint16_t)(d + 1));
-		off += n;
-	}
+	fk_chain(f, TXQ, head, TXBUF, (uint32_t)len, pieces);
 	fk_publish(f, TXQ, head);
 	fk_kick(f, TXQ);
 	uint32_t id, used;

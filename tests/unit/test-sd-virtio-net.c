@@ -102,14 +102,7 @@ static bool guest_tx(struct rig *r, uint16_t head, const uint8_t *frame, uint32_
 		fk_desc(f, TXQ, head, TXBUF, SD_NET_HDR_LEN + len, 0, 0);
 	} else {
 		fk_desc(f, TXQ, head, TXBUF, SD_NET_HDR_LEN, SD_VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
-		uint32_t per = len / (uint32_t)pieces, off = 0;
-		for (int i = 0; i < pieces; i++) {
-			uint32_t n = i == pieces - 1 ? len - off : per;
-			uint16_t d = (uint16_t)(head + 1 + i);
-			fk_desc(f, TXQ, d, TXBUF + SD_NET_HDR_LEN + off, n,
-				i < pieces - 1 ? SD_VIRTQ_DESC_F_NEXT : 0, (uint16_t)(d + 1));
-			off += n;
-		}
+		fk_chain(f, TXQ, (uint16_t)(head + 1), TXBUF + SD_NET_HDR_LEN, len, pieces);
 	}
 	fk_publish(f, TXQ, head);
 	fk_kick(f, TXQ);
